@@ -1,0 +1,125 @@
+"""Lookups and checks that many operations share: clients, secret hashes, users."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import TYPE_CHECKING
+
+from harness.engine.models import AppClient, User, UserPool
+from harness.errors import Err
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.engine.store import Backend
+
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def seconds(value: int, unit: str) -> int:
+    return int(value) * UNIT_SECONDS[unit]
+
+
+def find_client(backend: Backend, client_id: str) -> tuple[UserPool, AppClient]:
+    """The pool and app client for a bare ClientId (public operations)."""
+    for pool in backend.pools.values():
+        client = pool.clients.get(client_id)
+        if client is not None:
+            return pool, client
+    raise Err.CLIENT_NOT_FOUND.error(client_id=client_id)
+
+
+def pool_client(backend: Backend, pool_id: str, client_id: str) -> tuple[UserPool, AppClient]:
+    """The pool and one of its clients (admin operations name both)."""
+    pool = backend.pool(pool_id)
+    client = pool.clients.get(client_id)
+    if client is None:
+        raise Err.CLIENT_NOT_FOUND.error(client_id=client_id)
+    return pool, client
+
+
+def secret_hash(client_id: str, client_secret: str, username: str) -> str:
+    """Base64(HMAC-SHA256(key=secret, msg=username + client_id))."""
+    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def check_secret_hash(client: AppClient, username: str, given: str | None, *alternates: str) -> None:
+    """Verify SECRET_HASH for a client with a secret (no-op for public clients).
+
+    ``alternates`` are other names the user may have hashed with (the alias or
+    the internal username), which Cognito also accepts.
+    """
+    if client.secret is None:
+        return
+    if not given:
+        raise Err.SECRET_MISSING.error(client_id=client.client_id)
+    for name in (username, *alternates):
+        if name and hmac.compare_digest(secret_hash(client.client_id, client.secret, name), given):
+            return
+    raise Err.SECRET_MISMATCH.error(client_id=client.client_id)
+
+
+def check_client_secret(client: AppClient, given: str | None) -> None:
+    """Verify a raw ClientSecret (RevokeToken, GetTokensFromRefreshToken)."""
+    if client.secret is None:
+        return
+    if not given:
+        raise Err.SECRET_MISSING.error(client_id=client.client_id)
+    if not hmac.compare_digest(client.secret, given):
+        raise Err.CLIENT_SECRET_MISMATCH.error(client_id=client.client_id)
+
+
+def find_user(pool: UserPool, name: str) -> User | None:
+    """A user by username, by sub, or by a sign-in attribute/alias.
+
+    With ``UsernameAttributes`` the email or phone is the sign-in name; with
+    ``AliasAttributes`` a *verified* email/phone or a preferred_username also
+    signs in.
+    """
+    user = pool.users.get(pool.user_key(name))
+    if user is not None:
+        return user
+    lowered = name.lower()
+    for attr in pool.username_attributes:
+        for candidate in pool.users.values():
+            value = candidate.attributes.get(attr)
+            if value is not None and (value.lower() if attr == "email" else value) == (
+                lowered if attr == "email" else name
+            ):
+                return candidate
+    for attr in pool.alias_attributes:
+        for candidate in pool.users.values():
+            value = candidate.attributes.get(attr)
+            if value is None:
+                continue
+            if attr == "preferred_username":
+                if value.lower() == lowered:
+                    return candidate
+            elif candidate.attributes.get(f"{attr}_verified") == "true" and (
+                value.lower() == lowered if attr == "email" else value == name
+            ):
+                return candidate
+    for candidate in pool.users.values():
+        if candidate.sub == name:
+            return candidate
+    return None
+
+
+def require_user(pool: UserPool, name: str) -> User:
+    user = find_user(pool, name)
+    if user is None:
+        raise Err.USER_NOT_FOUND.error()
+    return user
+
+
+def user_record(user: User, attributes_key: str = "Attributes") -> dict[str, object]:
+    """A UserType (ListUsers / AdminCreateUser) view of a user."""
+    return {
+        "Username": user.username,
+        attributes_key: user.attribute_list(),
+        "UserCreateDate": user.created,
+        "UserLastModifiedDate": user.modified,
+        "Enabled": user.enabled,
+        "UserStatus": user.status,
+    }

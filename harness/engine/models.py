@@ -1,0 +1,295 @@
+"""State of the emulated user pools, as plain dataclasses.
+
+Rules live in the operation and service modules; these classes only hold
+state (and small derived views), so snapshots and tests can read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.engine.keys import KeyRing
+
+# --- pools -------------------------------------------------------------------
+
+
+@dataclass
+class PasswordPolicy:
+    minimum_length: int = 8
+    require_uppercase: bool = True
+    require_lowercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    temporary_password_validity_days: int = 7
+    password_history_size: int = 0
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "MinimumLength": self.minimum_length,
+            "RequireUppercase": self.require_uppercase,
+            "RequireLowercase": self.require_lowercase,
+            "RequireNumbers": self.require_numbers,
+            "RequireSymbols": self.require_symbols,
+            "TemporaryPasswordValidityDays": self.temporary_password_validity_days,
+        }
+        if self.password_history_size:
+            out["PasswordHistorySize"] = self.password_history_size
+        return out
+
+
+@dataclass
+class SchemaAttribute:
+    name: str  # "email", "custom:tenant"
+    data_type: str = "String"  # String | Number | DateTime | Boolean
+    mutable: bool = True
+    required: bool = False
+    developer_only: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.name.startswith("custom:") or self.name.startswith("dev:")
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Name": self.name,
+            "AttributeDataType": self.data_type,
+            "DeveloperOnlyAttribute": self.developer_only,
+            "Mutable": self.mutable,
+            "Required": self.required,
+        }
+        if self.data_type == "String":
+            c: dict[str, str] = {}
+            if self.min_length is not None:
+                c["MinLength"] = str(self.min_length)
+            if self.max_length is not None:
+                c["MaxLength"] = str(self.max_length)
+            out["StringAttributeConstraints"] = c
+        elif self.data_type == "Number":
+            n: dict[str, str] = {}
+            if self.min_value is not None:
+                n["MinValue"] = str(self.min_value)
+            if self.max_value is not None:
+                n["MaxValue"] = str(self.max_value)
+            out["NumberAttributeConstraints"] = n
+        return out
+
+
+@dataclass
+class Group:
+    name: str
+    pool_id: str
+    description: str | None = None
+    precedence: int | None = None
+    role_arn: str | None = None
+    created: float = 0.0
+    modified: float = 0.0
+
+
+@dataclass
+class AppClient:
+    client_id: str
+    pool_id: str
+    name: str
+    secret: str | None = None
+    created: float = 0.0
+    modified: float = 0.0
+    explicit_auth_flows: list[str] = field(default_factory=list)
+    access_token_validity: int = 60  # in access_token_unit
+    id_token_validity: int = 60
+    refresh_token_validity: int = 30
+    access_token_unit: str = "minutes"
+    id_token_unit: str = "minutes"
+    refresh_token_unit: str = "days"
+    units_given: bool = False  # TokenValidityUnits present in the request
+    read_attributes: list[str] | None = None
+    write_attributes: list[str] | None = None
+    prevent_user_existence_errors: str = "LEGACY"
+    enable_token_revocation: bool = True
+    refresh_rotation_enabled: bool = False
+    refresh_retry_grace_seconds: int = 0
+    auth_session_validity_minutes: int = 3
+    callback_urls: list[str] = field(default_factory=list)
+    logout_urls: list[str] = field(default_factory=list)
+    default_redirect_uri: str | None = None
+    allowed_oauth_flows: list[str] = field(default_factory=list)
+    allowed_oauth_scopes: list[str] = field(default_factory=list)
+    allowed_oauth_flows_user_pool_client: bool = False
+    supported_identity_providers: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # echoed settings with no rule here
+
+    def flow_enabled(self, flow: str) -> bool:
+        """Whether an ExplicitAuthFlows value (ALLOW_ form or legacy) is on."""
+        flows = self.explicit_auth_flows or [
+            "ALLOW_REFRESH_TOKEN_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_CUSTOM_AUTH",
+        ]
+        legacy = {
+            "ALLOW_USER_PASSWORD_AUTH": "USER_PASSWORD_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH": "ADMIN_NO_SRP_AUTH",
+            "ALLOW_CUSTOM_AUTH": "CUSTOM_AUTH_FLOW_ONLY",
+        }
+        if flow in flows or legacy.get(flow) in flows:
+            return True
+        # legacy-only lists always allow SRP and refresh
+        if flows and not any(f.startswith("ALLOW_") for f in flows):
+            return flow in ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+        return False
+
+
+@dataclass
+class Code:
+    """A one-time code sent to a user (sign-up, reset, attribute verification)."""
+
+    value: str
+    purpose: str  # "SIGN_UP" | "FORGOT_PASSWORD" | "VERIFY:<attr>"
+    created: float
+    expires_at: float
+    attempts: int = 0
+
+
+@dataclass
+class Lockout:
+    failures: int = 0  # cumulative wrong passwords, not counting locked-out attempts
+    locked_until: float = 0.0
+    last_attempt: float = 0.0
+
+
+@dataclass
+class User:
+    username: str
+    pool_id: str
+    sub: str
+    attributes: dict[str, str] = field(default_factory=dict)  # includes "sub"
+    status: str = "UNCONFIRMED"
+    enabled: bool = True
+    created: float = 0.0
+    modified: float = 0.0
+    password_hash: str | None = None
+    password_salt: str = ""
+    srp_salt: str = ""  # hex
+    srp_verifier: int = 0
+    password_history: list[str] = field(default_factory=list)
+    temporary_password_expires: float | None = None
+    groups: set[str] = field(default_factory=set)
+    codes: dict[str, Code] = field(default_factory=dict)
+    attempt_log: dict[str, list[float]] = field(default_factory=dict)  # per-hour quotas
+    lockout: Lockout = field(default_factory=Lockout)
+    pending_attributes: dict[str, str] = field(default_factory=dict)  # awaiting verification
+    mfa_options: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def email(self) -> str | None:
+        return self.attributes.get("email")
+
+    @property
+    def phone(self) -> str | None:
+        return self.attributes.get("phone_number")
+
+    def attribute_list(self) -> list[dict[str, str]]:
+        return [{"Name": k, "Value": v} for k, v in self.attributes.items()]
+
+
+@dataclass
+class RefreshSession:
+    """One sign-in: its refresh token and the ID/access tokens it begets.
+
+    ``origin_jti`` is the session id carried by every token of the family;
+    revoking the session revokes them all (Cognito's RevokeToken semantics).
+    """
+
+    origin_jti: str
+    pool_id: str
+    client_id: str
+    username: str
+    sub: str
+    refresh_token: str
+    auth_time: int
+    issued_at: float
+    expires_at: float
+    scopes: list[str] = field(default_factory=list)
+    revoked_at: float | None = None
+    revoked_reason: str | None = None
+    rotated_out: dict[str, float] = field(default_factory=dict)  # old token -> usable until
+    device_key: str | None = None
+    nonce: str | None = None
+    federated: bool = False
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass
+class AuthSession:
+    """A pending challenge (the opaque ``Session`` string's server side)."""
+
+    session: str
+    pool_id: str
+    client_id: str
+    username: str
+    challenge: str
+    created: float
+    expires_at: float
+    srp_b: int = 0
+    srp_B: int = 0
+    secret_block: str = ""
+    admin: bool = False
+
+
+@dataclass
+class UserPool:
+    pool_id: str
+    name: str
+    region: str
+    account_id: str
+    keyring: KeyRing
+    created: float = 0.0
+    modified: float = 0.0
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    schema: dict[str, SchemaAttribute] = field(default_factory=dict)
+    username_attributes: list[str] = field(default_factory=list)
+    alias_attributes: list[str] = field(default_factory=list)
+    auto_verified_attributes: list[str] = field(default_factory=list)
+    username_case_sensitive: bool = True
+    mfa_configuration: str = "OFF"
+    deletion_protection: str = "INACTIVE"
+    allow_admin_create_user_only: bool = False
+    email_sending_account: str = "COGNITO_DEFAULT"
+    verification_email_subject: str = "Your verification code"
+    verification_email_message: str = "Your verification code is {####}. "
+    verification_sms_message: str = "Your verification code is {####}. "
+    invite_email_subject: str = "Your temporary password"
+    invite_email_message: str = "Your username is {username} and temporary password is {####}. "
+    invite_sms_message: str = "Your username is {username} and temporary password is {####}. "
+    account_recovery: list[str] = field(default_factory=list)  # ordered mechanism names
+    attributes_require_verification_before_update: list[str] = field(default_factory=list)
+    lambda_config: dict[str, Any] = field(default_factory=dict)
+    issuer_mode: str = "local"  # "local" | "aws"
+    domain: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # echoed settings with no rule here
+    clients: dict[str, AppClient] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)  # key: canonical username
+    groups: dict[str, Group] = field(default_factory=dict)
+    sessions: dict[str, RefreshSession] = field(default_factory=dict)  # origin_jti -> session
+    refresh_index: dict[str, str] = field(default_factory=dict)  # refresh token -> origin_jti
+    auth_sessions: dict[str, AuthSession] = field(default_factory=dict)
+    revoked_jtis: set[str] = field(default_factory=set)  # single tokens revoked outside a session
+    jti_origin: dict[str, str] = field(default_factory=dict)  # token jti -> session origin_jti
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:cognito-idp:{self.region}:{self.account_id}:userpool/{self.pool_id}"
+
+    @property
+    def srp_pool_name(self) -> str:
+        """The part of the pool id after the underscore (SRP's ``poolName``)."""
+        return self.pool_id.split("_", 1)[1]
+
+    def user_key(self, username: str) -> str:
+        return username if self.username_case_sensitive else username.lower()

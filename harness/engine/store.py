@@ -1,0 +1,117 @@
+"""The engine's store: every pool plus the clock, ids, events, mailbox and faults.
+
+This is the one place mutable emulator state lives. Operations run under one
+re-entrant lock, so concurrent HTTP requests see a consistent pool and events
+come out in one order.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from harness.clock import Clock
+from harness.engine.events import EventLog
+from harness.engine.faults import Faults
+from harness.engine.keys import KeyRing
+from harness.engine.messaging import Mailbox
+from harness.engine.models import UserPool
+from harness.engine.registry import load_operations
+from harness.engine.rsakeys import rsa_key_from_seed
+from harness.errors import CognitoError, Err
+from harness.ids import IdFactory
+
+
+@dataclass
+class Settings:
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    public_url: str = "http://127.0.0.1:9229"  # where this emulator is reachable (issuer, JWKS)
+    daily_email_limit: int | None = None  # COGNITO_DEFAULT quota; None = unlimited
+    seeded_keys: bool = False  # derive RSA keys from the seed (reproducible tokens)
+
+
+class Backend:
+    """All emulator state. One per emulator instance (server or in-process)."""
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        region: str = "us-east-1",
+        clock: Clock | None = None,
+        public_url: str = "http://127.0.0.1:9229",
+    ) -> None:
+        self.lock = threading.RLock()
+        self.settings = Settings(region=region, public_url=public_url, seeded_keys=seed is not None)
+        self.clock = clock or Clock()
+        self.ids = IdFactory(seed)
+        self.events = EventLog(self.clock.now)
+        self.mailbox = Mailbox()
+        self.faults = Faults()
+        self.pools: dict[str, UserPool] = {}
+        self.operations = load_operations()
+
+    # --- lifecycle ------------------------------------------------------------
+
+    @property
+    def seed(self) -> int:
+        return self.ids.seed
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget every pool, message, event and fault; restart ids from the seed."""
+        with self.lock:
+            if seed is not None:
+                self.settings.seeded_keys = True
+            self.ids.reseed(seed)
+            self.pools.clear()
+            self.mailbox.clear()
+            self.events.clear()
+            self.faults.clear()
+
+    # --- dispatch -------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one cognito-idp operation with API-shaped members; raise CognitoError."""
+        fault = self.faults.on_call(operation)
+        if fault is not None:
+            self.events.emit("fault.triggered", None, kind=fault.kind, operation=operation, fault_id=fault.id)
+            raise (Err.THROTTLED if fault.kind == "throttle" else Err.INTERNAL_ERROR).error()
+        handler = self.operations.get(operation)
+        if handler is None:
+            from harness.protocol import service_model
+
+            if operation in service_model().operation_names:
+                raise Err.NOT_EMULATED.error(operation=operation)
+            raise Err.UNKNOWN_OPERATION.error(detail=f"Unknown operation {operation}")
+        with self.lock:
+            return handler(self, dict(params or {}))
+
+    # --- lookups shared by operations ------------------------------------------
+
+    def pool(self, pool_id: str) -> UserPool:
+        pool = self.pools.get(pool_id)
+        if pool is None:
+            raise Err.POOL_NOT_FOUND.error(pool_id=pool_id)
+        return pool
+
+    def new_keyring(self, pool_id: str) -> KeyRing:
+        return KeyRing(pool_id=pool_id, make_key=self._make_key, make_kid=self.ids.kid, now=self.clock.now)
+
+    def _make_key(self, label: str) -> rsa.RSAPrivateKey:
+        if self.settings.seeded_keys:
+            return rsa_key_from_seed(f"{self.seed}:{label}")
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def issuer(self, pool: UserPool) -> str:
+        if pool.issuer_mode == "aws":
+            return f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.pool_id}"
+        return f"{self.settings.public_url.rstrip('/')}/{pool.pool_id}"
+
+    def jwks_url(self, pool: UserPool) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/{pool.pool_id}/.well-known/jwks.json"
+
+
+__all__ = ["Backend", "CognitoError", "Settings"]

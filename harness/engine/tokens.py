@@ -1,0 +1,491 @@
+"""Issuing, refreshing, validating and revoking tokens, the Cognito way.
+
+* ID and access tokens are RS256 JWTs with Cognito's claim sets, signed by the
+  pool's ID-token and access-token keys (different kids).
+* A refresh token is an opaque five-segment string naming a
+  :class:`RefreshSession`; every token of that sign-in carries its
+  ``origin_jti``, so revoking the session revokes the whole family.
+* Revoked tokens still verify as JWTs; only the emulator's own APIs (and the
+  control plane's status query) know they are revoked.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from harness.engine import events as ev
+from harness.engine.common import seconds
+from harness.engine.models import AppClient, RefreshSession, User, UserPool
+from harness.engine.signing import jwe_shaped, sign_jwt
+from harness.errors import Err
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.engine.store import Backend
+
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+NON_TOKEN_ATTRIBUTES = {"sub", "identities"}
+
+
+# --- claim building -------------------------------------------------------------
+
+
+def _attribute_claims(pool: UserPool, client: AppClient, user: User) -> dict[str, Any]:
+    readable = client.read_attributes
+    claims: dict[str, Any] = {}
+    for name, value in user.attributes.items():
+        if name in NON_TOKEN_ATTRIBUTES or name.startswith("dev:"):
+            continue
+        if readable is not None and name not in readable and not name.endswith("_verified"):
+            continue
+        if readable is not None and name.endswith("_verified") and name[: -len("_verified")] not in readable:
+            continue
+        if name in ("email_verified", "phone_number_verified"):
+            claims[name] = value == "true"
+        elif name == "updated_at":
+            claims[name] = int(value) if value.isdigit() else value
+        else:
+            claims[name] = value  # custom:* stay strings, as Cognito sends them
+    return claims
+
+
+def identities_claim(user: User) -> list[dict[str, Any]] | None:
+    """The token form of the ``identities`` attribute: string-typed primary/dateCreated."""
+    raw = user.attributes.get("identities")
+    if not raw:
+        return None
+    out = []
+    for ident in json.loads(raw):
+        out.append(
+            {
+                "userId": ident.get("userId"),
+                "providerName": ident.get("providerName"),
+                "providerType": ident.get("providerType"),
+                "issuer": ident.get("issuer"),
+                "primary": "true" if ident.get("primary") in (True, "true") else "false",
+                "dateCreated": str(ident.get("dateCreated")),
+            }
+        )
+    return out
+
+
+def _group_claims(pool: UserPool, user: User, id_token: bool) -> dict[str, Any]:
+    groups = [pool.groups[g] for g in user.groups if g in pool.groups]
+    if not groups:
+        return {}
+    # precedence order (lowest first, unset last), then name: stable and documented here
+    groups.sort(key=lambda g: (g.precedence is None, g.precedence or 0, g.name))
+    claims: dict[str, Any] = {"cognito:groups": [g.name for g in groups]}
+    if id_token:
+        roles = [g.role_arn for g in groups if g.role_arn]
+        if roles:
+            claims["cognito:roles"] = list(dict.fromkeys(roles))
+            with_roles = [g for g in groups if g.role_arn]
+            top = with_roles[0].precedence
+            tied = {g.role_arn for g in with_roles if g.precedence == top}
+            if len(tied) == 1:
+                claims["cognito:preferred_role"] = tied.pop()
+    return claims
+
+
+def id_token_claims(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    session: RefreshSession | None,
+    now: int,
+    auth_time: int,
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": user.sub}
+    claims.update(_group_claims(pool, user, id_token=True))
+    claims["iss"] = backend.issuer(pool)
+    claims["cognito:username"] = user.username
+    if session is not None and client.enable_token_revocation:
+        claims["origin_jti"] = session.origin_jti
+    claims["aud"] = client.client_id
+    claims["event_id"] = backend.ids.uuid()
+    claims["token_use"] = "id"
+    claims["auth_time"] = auth_time
+    if nonce:
+        claims["nonce"] = nonce
+    claims["exp"] = now + seconds(client.id_token_validity, client.id_token_unit)
+    claims["iat"] = now
+    if client.enable_token_revocation:
+        claims["jti"] = backend.ids.uuid()
+    identities = identities_claim(user)
+    if identities:
+        claims["identities"] = identities
+    claims.update(_attribute_claims(pool, client, user))
+    return claims
+
+
+def access_token_claims(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    session: RefreshSession | None,
+    now: int,
+    auth_time: int,
+    scopes: list[str],
+) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": user.sub}
+    claims.update(_group_claims(pool, user, id_token=False))
+    claims["iss"] = backend.issuer(pool)
+    claims["version"] = 2
+    claims["client_id"] = client.client_id
+    if session is not None and client.enable_token_revocation:
+        claims["origin_jti"] = session.origin_jti
+    claims["event_id"] = backend.ids.uuid()
+    claims["token_use"] = "access"
+    claims["scope"] = " ".join(scopes)
+    claims["auth_time"] = auth_time
+    claims["exp"] = now + seconds(client.access_token_validity, client.access_token_unit)
+    claims["iat"] = now
+    claims["jti"] = backend.ids.uuid()
+    claims["username"] = user.username
+    if session is not None and session.device_key:
+        claims["device_key"] = session.device_key
+    return claims
+
+
+# --- issuing ---------------------------------------------------------------------
+
+
+def new_session(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    scopes: list[str],
+    *,
+    auth_time: int | None = None,
+    nonce: str | None = None,
+    federated: bool = False,
+) -> RefreshSession:
+    now = backend.clock.now()
+    session = RefreshSession(
+        origin_jti=backend.ids.uuid(),
+        pool_id=pool.pool_id,
+        client_id=client.client_id,
+        username=user.username,
+        sub=user.sub,
+        refresh_token=jwe_shaped(backend.ids.token_blob(420)),
+        auth_time=int(now) if auth_time is None else auth_time,
+        issued_at=now,
+        expires_at=now + seconds(client.refresh_token_validity, client.refresh_token_unit),
+        scopes=list(scopes),
+        nonce=nonce,
+        federated=federated,
+    )
+    pool.sessions[session.origin_jti] = session
+    pool.refresh_index[session.refresh_token] = session.origin_jti
+    return session
+
+
+def mint_pair(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    session: RefreshSession | None,
+    scopes: list[str],
+    *,
+    auth_time: int | None = None,
+    nonce: str | None = None,
+    include_id_token: bool = True,
+) -> tuple[str, str | None, dict[str, Any], dict[str, Any] | None]:
+    """Sign an access token (and an ID token): (access, id, access claims, id claims)."""
+    now = backend.clock.now_int()
+    auth_time = session.auth_time if session is not None else (auth_time or now)
+    access_claims = access_token_claims(backend, pool, client, user, session, now, auth_time, scopes)
+    access = sign_jwt(access_claims, pool.keyring.active("access"))
+    id_token = id_claims = None
+    if include_id_token:
+        id_claims = id_token_claims(
+            backend, pool, client, user, session, now, auth_time, nonce if nonce is not None else (session.nonce if session else None)
+        )
+        id_token = sign_jwt(id_claims, pool.keyring.active("id"))
+    if session is not None:  # remember the family even when claims omit origin_jti
+        pool.jti_origin[access_claims["jti"]] = session.origin_jti
+        if id_claims and "jti" in id_claims:
+            pool.jti_origin[id_claims["jti"]] = session.origin_jti
+    return access, id_token, access_claims, id_claims
+
+
+def origin_of(pool: UserPool, claims: dict[str, Any]) -> str | None:
+    """The session a token belongs to (from its claim or the server-side index)."""
+    origin = claims.get("origin_jti")
+    if origin:
+        return str(origin)
+    jti = claims.get("jti")
+    return pool.jti_origin.get(jti) if jti else None
+
+
+def authentication_result(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    session: RefreshSession,
+    *,
+    include_refresh: bool = True,
+    kind: str = "sign-in",
+    flow: str = "",
+) -> dict[str, Any]:
+    """Cognito's ``AuthenticationResult`` for a session, emitting ``token.issued``."""
+    access, id_token, access_claims, id_claims = mint_pair(backend, pool, client, user, session, session.scopes)
+    result: dict[str, Any] = {
+        "AccessToken": access,
+        "ExpiresIn": access_claims["exp"] - access_claims["iat"],
+        "TokenType": "Bearer",
+    }
+    if id_token is not None:
+        result["IdToken"] = id_token
+    if include_refresh:
+        result["RefreshToken"] = session.refresh_token
+    backend.events.emit(
+        ev.TOKEN_REFRESHED if kind == "refresh" else ev.TOKEN_ISSUED,
+        pool.pool_id,
+        username=user.username,
+        sub=user.sub,
+        client_id=client.client_id,
+        origin_jti=session.origin_jti,
+        access_jti=access_claims["jti"],
+        id_jti=(id_claims or {}).get("jti"),
+        refresh=include_refresh,
+        flow=flow,
+    )
+    return result
+
+
+def sign_in(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    *,
+    flow: str,
+    scopes: list[str] | None = None,
+    nonce: str | None = None,
+    federated: bool = False,
+) -> dict[str, Any]:
+    """Open a new session for a user who just authenticated; return tokens."""
+    session = new_session(backend, pool, client, user, scopes or [ADMIN_SCOPE], nonce=nonce, federated=federated)
+    user.lockout.failures = 0
+    backend.events.emit(ev.AUTH_SUCCESS, pool.pool_id, username=user.username, client_id=client.client_id, flow=flow)
+    return authentication_result(backend, pool, client, user, session, flow=flow)
+
+
+# --- refresh -----------------------------------------------------------------------
+
+
+def session_for_refresh_token(backend: Backend, pool: UserPool, client: AppClient, token: str) -> tuple[RefreshSession, bool]:
+    """The live session a refresh token names, and whether the token was rotated out.
+
+    Raises the Cognito error for unknown, revoked, expired, rotated-out or
+    other-client tokens, and for disabled or deleted users.
+    """
+    now = backend.clock.now()
+    origin = pool.refresh_index.get(token)
+    session = pool.sessions.get(origin) if origin else None
+    if session is None:
+        raise Err.REFRESH_TOKEN_INVALID.error()
+    if session.client_id != client.client_id:
+        raise Err.REFRESH_TOKEN_INVALID.error()
+    if session.revoked:
+        raise Err.REFRESH_TOKEN_REVOKED.error()
+    if now >= session.expires_at:
+        raise Err.REFRESH_TOKEN_EXPIRED.error()
+    rotated = False
+    if token != session.refresh_token:
+        usable_until = session.rotated_out.get(token)
+        if usable_until is None or now > usable_until:
+            raise Err.REFRESH_TOKEN_REUSED.error()
+        rotated = True
+    user = pool.users.get(pool.user_key(session.username))
+    if user is None or user.sub != session.sub:
+        raise Err.USER_NOT_FOUND.error()
+    if not user.enabled:
+        raise Err.USER_DISABLED.error()
+    return session, rotated
+
+
+def refresh(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    token: str,
+    *,
+    rotate: bool,
+    flow: str,
+) -> dict[str, Any]:
+    """New tokens from a refresh token; with ``rotate`` also a new refresh token.
+
+    A rotated refresh token keeps the original session's expiry. The old one
+    stays usable for ``RetryGracePeriodSeconds``, then gives
+    RefreshTokenReuseException.
+    """
+    session, _ = session_for_refresh_token(backend, pool, client, token)
+    user = pool.users[pool.user_key(session.username)]
+    if rotate:
+        now = backend.clock.now()
+        old = session.refresh_token
+        session.rotated_out[old] = now + client.refresh_retry_grace_seconds
+        session.refresh_token = jwe_shaped(backend.ids.token_blob(420))
+        pool.refresh_index[session.refresh_token] = session.origin_jti
+    return authentication_result(
+        backend, pool, client, user, session, include_refresh=rotate, kind="refresh", flow=flow
+    )
+
+
+# --- validation of access tokens presented to the API ----------------------------------
+
+
+def decode_verified(backend: Backend, token: str) -> tuple[UserPool, dict[str, Any], dict[str, Any]]:
+    """Verify a JWT's signature against whichever pool published its kid.
+
+    Returns (pool, header, claims); expiry is *not* checked here (the virtual
+    clock decides that). Raises ``ValueError`` when the token is not ours.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise ValueError(f"not a JWT: {exc}") from None
+    kid = header.get("kid")
+    if header.get("alg") != "RS256" or not isinstance(kid, str):
+        raise ValueError("not an RS256 token with a kid")
+    for pool in backend.pools.values():
+        key = pool.keyring.find(kid)
+        if key is None:
+            continue
+        if not key.published:
+            raise ValueError("signing key is no longer published")
+        try:
+            claims = jwt.decode(
+                token,
+                key.public_key,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise ValueError(f"signature check failed: {exc}") from None
+        if claims.get("iss") != backend.issuer(pool):
+            raise ValueError("issuer does not match the pool")
+        return pool, header, claims
+    raise ValueError("unknown kid")
+
+
+def revocation_reason(pool: UserPool, claims: dict[str, Any]) -> str | None:
+    origin = origin_of(pool, claims)
+    if origin:
+        session = pool.sessions.get(origin)
+        if session is not None and session.revoked:
+            return session.revoked_reason or "revoked"
+    if claims.get("jti") in pool.revoked_jtis:
+        return "revoked"
+    return None
+
+
+def validate_access_token(
+    backend: Backend, token: str, required_scope: str | None = ADMIN_SCOPE
+) -> tuple[UserPool, User, dict[str, Any]]:
+    """What Cognito checks before an access-token-authorised operation."""
+    try:
+        pool, _, claims = decode_verified(backend, token)
+    except ValueError:
+        raise Err.ACCESS_TOKEN_INVALID.error() from None
+    if claims.get("token_use") != "access":
+        raise Err.ACCESS_TOKEN_INVALID.error()
+    if revocation_reason(pool, claims):
+        raise Err.ACCESS_TOKEN_REVOKED.error()
+    if backend.clock.now() >= float(claims.get("exp", 0)):
+        raise Err.ACCESS_TOKEN_EXPIRED.error()
+    if required_scope and required_scope not in str(claims.get("scope", "")).split():
+        raise Err.ACCESS_TOKEN_SCOPES.error()
+    user = pool.users.get(pool.user_key(str(claims.get("username", ""))))
+    if user is None or user.sub != claims.get("sub"):
+        raise Err.USER_NOT_FOUND.error()
+    if not user.enabled:
+        raise Err.ACCESS_TOKEN_REVOKED.error()
+    return pool, user, claims
+
+
+# --- revocation ------------------------------------------------------------------------
+
+
+def revoke_session(backend: Backend, pool: UserPool, session: RefreshSession, reason: str) -> bool:
+    if session.revoked:
+        return False
+    session.revoked_at = backend.clock.now()
+    session.revoked_reason = reason
+    backend.events.emit(
+        ev.TOKEN_REVOKED,
+        pool.pool_id,
+        username=session.username,
+        sub=session.sub,
+        client_id=session.client_id,
+        origin_jti=session.origin_jti,
+        reason=reason,
+    )
+    return True
+
+
+def revoke_user_sessions(backend: Backend, pool: UserPool, user: User, reason: str) -> int:
+    """Revoke every session of a user (global sign-out, disable, delete)."""
+    count = 0
+    for session in list(pool.sessions.values()):
+        if session.sub == user.sub and revoke_session(backend, pool, session, reason):
+            count += 1
+    return count
+
+
+def token_status(backend: Backend, token: str) -> dict[str, Any]:
+    """Everything the emulator knows about a token (control-plane query)."""
+    with backend.lock:
+        for pool in backend.pools.values():
+            origin = pool.refresh_index.get(token)
+            if origin:
+                session = pool.sessions[origin]
+                now = backend.clock.now()
+                rotated_out = token != session.refresh_token
+                return {
+                    "known": True,
+                    "token_use": "refresh",
+                    "pool_id": pool.pool_id,
+                    "username": session.username,
+                    "client_id": session.client_id,
+                    "origin_jti": session.origin_jti,
+                    "revoked": session.revoked,
+                    "revoked_reason": session.revoked_reason,
+                    "expired": now >= session.expires_at,
+                    "rotated_out": rotated_out,
+                    "active": not session.revoked and now < session.expires_at and not rotated_out,
+                }
+        try:
+            pool, header, claims = decode_verified(backend, token)
+        except ValueError as exc:
+            return {"known": False, "active": False, "reason": str(exc)}
+        reason = revocation_reason(pool, claims)
+        expired = backend.clock.now() >= float(claims.get("exp", 0))
+        user = pool.users.get(pool.user_key(str(claims.get("username") or claims.get("cognito:username") or "")))
+        return {
+            "known": True,
+            "token_use": claims.get("token_use"),
+            "pool_id": pool.pool_id,
+            "kid": header.get("kid"),
+            "username": claims.get("username") or claims.get("cognito:username"),
+            "client_id": claims.get("client_id") or claims.get("aud"),
+            "origin_jti": origin_of(pool, claims),
+            "revoked": reason is not None,
+            "revoked_reason": reason,
+            "expired": expired,
+            "user_exists": user is not None,
+            "user_enabled": bool(user and user.enabled),
+            "active": reason is None and not expired and user is not None and user.enabled,
+            "exp": claims.get("exp"),
+        }

@@ -1,0 +1,220 @@
+"""The one table of Cognito errors.
+
+Every error the emulator sends is a member of :class:`Err`: its Cognito
+``__type`` and the exact message a real pool sends (see
+shared/reference/cognito-behaviour.md). Engine code raises
+``Err.X.error(**fields)``; the HTTP face turns a :class:`CognitoError` into
+``{"__type", "message"}`` with the right status, so no message string is
+written twice.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class CognitoError(Exception):
+    """An error a real user pool would return: type, message and HTTP status."""
+
+    def __init__(self, type_: str, message: str, status: int | None = None, **extra: Any) -> None:
+        super().__init__(f"{type_}: {message}")
+        self.type = type_
+        self.message = message
+        self.status = status if status is not None else (500 if type_ == "InternalErrorException" else 400)
+        self.extra = extra
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"__type": self.type, "message": self.message}
+        body.update(self.extra)
+        return body
+
+
+class Err(Enum):
+    """(type, message template). Templates use ``str.format`` fields."""
+
+    # --- sign-in ---------------------------------------------------------
+    INCORRECT_CREDENTIALS = ("NotAuthorizedException", "Incorrect username or password.")
+    PASSWORD_ATTEMPTS_EXCEEDED = ("NotAuthorizedException", "Password attempts exceeded")
+    USER_DISABLED = ("NotAuthorizedException", "User is disabled.")
+    USER_NOT_FOUND = ("UserNotFoundException", "User does not exist.")
+    USER_CLIENT_NOT_FOUND = ("UserNotFoundException", "Username/client id combination not found.")
+    USER_NOT_CONFIRMED = ("UserNotConfirmedException", "User is not confirmed.")
+    PASSWORD_RESET_REQUIRED = ("PasswordResetRequiredException", "Password reset required for the user")
+    TEMP_PASSWORD_EXPIRED = (
+        "NotAuthorizedException",
+        "Temporary password has expired and must be reset by an administrator.",
+    )
+    SESSION_EXPIRED = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
+    INVALID_SESSION = ("NotAuthorizedException", "Invalid session for the user.")
+    FLOW_NOT_ENABLED = ("InvalidParameterException", "{flow} flow not enabled for this client")
+    AUTH_FLOW_NOT_ENABLED = ("InvalidParameterException", "Auth flow not enabled for this client")
+    AUTH_FLOW_NOT_SUPPORTED = ("InvalidParameterException", "Initiate Auth method not supported.")
+    MISSING_AUTH_PARAMETER = ("InvalidParameterException", "Missing required parameter {name}")
+    SRP_SIGNATURE_MISMATCH = ("NotAuthorizedException", "Incorrect username or password.")
+    SRP_BAD_A = ("InvalidParameterException", "SRP_A value is invalid.")
+    CHALLENGE_NOT_SUPPORTED = ("InvalidParameterException", "Challenge {name} is not supported.")
+    CHALLENGE_MISMATCH = ("InvalidParameterException", "Invalid challenge name for this session.")
+    REQUIRED_ATTRIBUTE_MISSING = ("InvalidParameterException", "Missing required attribute {name}")
+    # --- client / secret hash -------------------------------------------
+    CLIENT_NOT_FOUND = ("ResourceNotFoundException", "User pool client {client_id} does not exist.")
+    SECRET_MISSING = (
+        "NotAuthorizedException",
+        "Client {client_id} is configured for secret but secret was not received",
+    )
+    SECRET_MISMATCH = ("NotAuthorizedException", "Unable to verify secret hash for client {client_id}")
+    CLIENT_SECRET_MISMATCH = ("NotAuthorizedException", "Invalid client secret for client {client_id}")
+    CLIENT_ID_MISMATCH = ("NotAuthorizedException", "Invalid client id for this refresh token.")
+    # --- tokens ----------------------------------------------------------
+    ACCESS_TOKEN_REVOKED = ("NotAuthorizedException", "Access Token has been revoked")
+    ACCESS_TOKEN_EXPIRED = ("NotAuthorizedException", "Access Token has expired")
+    ACCESS_TOKEN_INVALID = ("NotAuthorizedException", "Invalid Access Token")
+    ACCESS_TOKEN_SCOPES = ("NotAuthorizedException", "Access Token does not have required scopes")
+    REFRESH_TOKEN_REVOKED = ("NotAuthorizedException", "Refresh Token has been revoked")
+    REFRESH_TOKEN_EXPIRED = ("NotAuthorizedException", "Refresh Token has expired")
+    REFRESH_TOKEN_INVALID = ("NotAuthorizedException", "Invalid Refresh Token")
+    REFRESH_TOKEN_REUSED = (
+        "RefreshTokenReuseException",
+        "The refresh token has been invalidated by refresh token rotation.",
+    )
+    REFRESH_ROTATION_REQUIRED = (
+        "NotAuthorizedException",
+        "Refresh token rotation is enabled for this client; use GetTokensFromRefreshToken.",
+    )
+    ROTATION_NOT_ENABLED = (
+        "InvalidParameterException",
+        "Refresh token rotation is not enabled for this client.",
+    )
+    REVOCATION_NOT_ENABLED = (
+        "UnsupportedOperationException",
+        "Token revocation is not enabled for this client.",
+    )
+    NOT_A_REFRESH_TOKEN = ("UnsupportedTokenTypeException", "Unsupported token type.")
+    REVOKE_CLIENT_MISMATCH = ("UnauthorizedException", "Invalid client for this refresh token.")
+    # --- codes -----------------------------------------------------------
+    CODE_MISMATCH = ("CodeMismatchException", "Invalid verification code provided, please try again.")
+    CODE_EXPIRED = ("ExpiredCodeException", "Invalid code provided, please request a code again.")
+    ATTEMPT_LIMIT = ("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+    TOO_MANY_FAILED_ATTEMPTS = (
+        "TooManyFailedAttemptsException",
+        "Too many failed attempts, please try after some time.",
+    )
+    ALREADY_CONFIRMED = ("NotAuthorizedException", "User cannot be confirmed. Current status is {status}")
+    RESEND_ALREADY_CONFIRMED = ("InvalidParameterException", "User is already confirmed.")
+    CANNOT_RESET_STATE = ("NotAuthorizedException", "User password cannot be reset in the current state.")
+    NO_VERIFIED_CONTACT = (
+        "InvalidParameterException",
+        "Cannot reset password for the user as there is no registered/verified email or phone_number",
+    )
+    NO_CODE_REQUESTED = ("CodeMismatchException", "Invalid verification code provided, please try again.")
+    ATTRIBUTE_NOT_PRESENT = ("InvalidParameterException", "User does not have attribute {name}.")
+    # --- delivery --------------------------------------------------------
+    CODE_DELIVERY_FAILURE = ("CodeDeliveryFailureException", "Invalid email provided/Unable to send the email")
+    SMS_DELIVERY_FAILURE = ("CodeDeliveryFailureException", "Unable to deliver the SMS message.")
+    DAILY_EMAIL_LIMIT = (
+        "LimitExceededException",
+        "Exceeded daily email limit for the operation or the account. If a higher limit is required, "
+        "please configure your user pool to use your own Amazon SES configuration for sending email.",
+    )
+    # --- users and attributes -------------------------------------------
+    USERNAME_EXISTS = ("UsernameExistsException", "User already exists")
+    EMAIL_EXISTS = ("UsernameExistsException", "An account with the given email already exists.")
+    PHONE_EXISTS = ("UsernameExistsException", "An account with the given phone_number already exists.")
+    ALIAS_EXISTS = ("AliasExistsException", "An account with the given {name} already exists.")
+    USERNAME_MUST_BE_EMAIL_OR_PHONE = (
+        "InvalidParameterException",
+        "Username should be either an email or a phone number.",
+    )
+    USERNAME_MUST_BE_EMAIL = ("InvalidParameterException", "Username should be an email.")
+    USERNAME_MUST_BE_PHONE = ("InvalidParameterException", "Username should be a phone number.")
+    USERNAME_CANNOT_BE_EMAIL = (
+        "InvalidParameterException",
+        "Username cannot be of email format, since user pool is configured for email alias.",
+    )
+    INVALID_EMAIL = ("InvalidParameterException", "Invalid email address format.")
+    INVALID_PHONE = ("InvalidParameterException", "Invalid phone number format.")
+    ATTRIBUTE_NOT_IN_SCHEMA = (
+        "InvalidParameterException",
+        "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema.\n",
+    )
+    ATTRIBUTE_REQUIRED = (
+        "InvalidParameterException",
+        "Attributes did not conform to the schema: {name}: The attribute is required\n",
+    )
+    ATTRIBUTE_IMMUTABLE = (
+        "NotAuthorizedException",
+        "Cannot modify an already provided immutable attribute: {name}",
+    )
+    ATTRIBUTE_NOT_WRITABLE = (
+        "NotAuthorizedException",
+        "A client attempted to write unauthorized attribute",
+    )
+    ATTRIBUTE_TOO_LONG = (
+        "InvalidParameterException",
+        "Attributes did not conform to the schema: {name}: String must be no longer than {max} characters\n",
+    )
+    ATTRIBUTE_BAD_TYPE = (
+        "InvalidParameterException",
+        "Attributes did not conform to the schema: {name}: {reason}\n",
+    )
+    SUB_NOT_WRITABLE = ("InvalidParameterException", "Cannot modify the non-mutable attribute sub")
+    USER_ALREADY_IN_STATUS = ("InvalidParameterException", "User account already exists")
+    # --- passwords -------------------------------------------------------
+    PASSWORD_POLICY_SIGNUP = ("InvalidPasswordException", "Password did not conform with policy: {reason}")
+    PASSWORD_POLICY_TEMP = ("InvalidPasswordException", "Password did not conform with password policy: {reason}")
+    PASSWORD_POLICY = ("InvalidPasswordException", "Password does not conform to policy: {reason}")
+    PASSWORD_HISTORY = (
+        "PasswordHistoryPolicyViolationException",
+        "The password you entered was used recently. Choose a different password.",
+    )
+    # --- resources -------------------------------------------------------
+    POOL_NOT_FOUND = ("ResourceNotFoundException", "User pool {pool_id} does not exist.")
+    GROUP_NOT_FOUND = ("ResourceNotFoundException", "Group not found.")
+    GROUP_EXISTS = ("GroupExistsException", "A group with the name already exists.")
+    DELETION_PROTECTED = (
+        "InvalidParameterException",
+        "The user pool cannot be deleted because deletion protection is activated. "
+        "Deletion protection must be inactivated first.",
+    )
+    CUSTOM_ATTRIBUTE_EXISTS = ("InvalidParameterException", "Existing attribute already has name {name}.")
+    TOO_MANY_CUSTOM_ATTRIBUTES = (
+        "LimitExceededException",
+        "The maximum number of custom attributes (50) has been reached.",
+    )
+    INVALID_PARAMETER = ("InvalidParameterException", "{detail}")
+    INVALID_PAGINATION = ("InvalidParameterException", "Pagination token is invalid.")
+    INVALID_FILTER = ("InvalidParameterException", "Error while parsing filter.")
+    # --- protocol --------------------------------------------------------
+    SERIALIZATION = ("SerializationException", "{detail}")
+    UNKNOWN_OPERATION = ("UnknownOperationException", "{detail}")
+    NOT_EMULATED = (
+        "NotImplementedException",
+        "Operation {operation} is in the Cognito API but is not yet emulated by cognito-harness.",
+    )
+    # --- faults ----------------------------------------------------------
+    THROTTLED = ("TooManyRequestsException", "Rate exceeded")
+    INTERNAL_ERROR = ("InternalErrorException", "Internal server error.")
+
+    @property
+    def type(self) -> str:
+        return self.value[0]
+
+    @property
+    def template(self) -> str:
+        return self.value[1]
+
+    def message(self, **fields: Any) -> str:
+        return self.template.format(**fields) if fields else self.template
+
+    def error(self, **fields: Any) -> CognitoError:
+        """The exception to raise, with the message filled in."""
+        return CognitoError(self.type, self.message(**fields))
+
+
+def validation_error(problems: list[str]) -> CognitoError:
+    """AWS's ``N validation error(s) detected: ...`` InvalidParameterException."""
+    noun = "error" if len(problems) == 1 else "errors"
+    return CognitoError(
+        "InvalidParameterException",
+        f"{len(problems)} validation {noun} detected: " + "; ".join(problems),
+    )

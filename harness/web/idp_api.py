@@ -1,0 +1,71 @@
+"""The cognito-idp face: ``POST /`` with ``X-Amz-Target`` (JSON 1.1).
+
+Parses the request, validates it against the botocore model, calls the
+engine, and writes the answer or the error exactly as a real pool does
+(``{"__type", "message"}``, ``x-amzn-ErrorType`` with its trailing colon,
+400, or 500 for InternalErrorException).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from harness.engine.store import Backend
+from harness.errors import CognitoError, Err
+from harness.protocol import CONTENT_TYPE, TARGET_PREFIX, is_known_operation, validate_input
+from harness.web.http import Request, Response
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def error_response(error: CognitoError, request_id: str) -> Response:
+    body = json.dumps(error.to_body()).encode()
+    return Response(
+        error.status,
+        body,
+        {
+            "Content-Type": CONTENT_TYPE,
+            "x-amzn-RequestId": request_id,
+            "x-amzn-ErrorType": f"{error.type}:",
+            "x-amzn-ErrorMessage": error.message.replace("\n", " "),
+        },
+    )
+
+
+def parse_call(request: Request) -> tuple[str, dict[str, Any]]:
+    """(operation, validated members) from a raw request, or a CognitoError."""
+    target = request.header("x-amz-target")
+    prefix, _, operation = target.partition(".")
+    if not target:
+        raise Err.UNKNOWN_OPERATION.error(detail="Missing X-Amz-Target header")
+    if prefix != TARGET_PREFIX or not is_known_operation(operation):
+        raise Err.UNKNOWN_OPERATION.error(detail=f"Unknown operation {target}")
+    try:
+        params = json.loads(request.body.decode("utf-8")) if request.body.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Err.SERIALIZATION.error(detail=f"Request body is not valid JSON: {exc}") from None
+    return operation, validate_input(operation, params)
+
+
+def handle(backend: Backend, request: Request) -> Response:
+    request_id = str(uuid.uuid4())
+    try:
+        operation, params = parse_call(request)
+        result = backend.call(operation, params)
+    except CognitoError as error:
+        return error_response(error, request_id)
+    body = json.dumps(result, default=_default, separators=(",", ":")).encode()
+    return Response(200, body, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id})
+
+
+def install(router: Any, backend: Backend) -> None:
+    router.add("POST", "/", lambda request: handle(backend, request))
