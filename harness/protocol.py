@@ -175,5 +175,11 @@ def validate_input(operation: str, params: Any) -> dict[str, Any]:
     return params
 
 
+@functools.lru_cache(maxsize=None)
+def modeled_errors(operation: str) -> frozenset[str]:
+    """The error types the model lists for an operation."""
+    return frozenset(e.name for e in operation_model(operation).error_shapes)
+
+
 def is_known_operation(name: str) -> bool:
     return name in service_model().operation_names

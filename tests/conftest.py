@@ -14,6 +14,8 @@ def emulator() -> Iterator[Emulator]:
     """A fresh in-process emulator on a free loopback port, seeded for determinism."""
     with Emulator.start(seed=1234) as emu:
         yield emu
+        # every error a rule raised must be one the botocore model lists for its operation
+        assert emu.backend.unmodeled_errors == [], emu.backend.unmodeled_errors
 
 
 @pytest.fixture()

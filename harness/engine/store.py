@@ -53,6 +53,7 @@ class Backend:
         self.faults = Faults()
         self.pools: dict[str, UserPool] = {}
         self.operations = load_operations()
+        self.unmodeled_errors: list[tuple[str, str, str]] = []
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -87,7 +88,22 @@ class Backend:
                 raise Err.NOT_EMULATED.error(operation=operation)
             raise Err.UNKNOWN_OPERATION.error(detail=f"Unknown operation {operation}")
         with self.lock:
-            return handler(self, dict(params or {}))
+            try:
+                return handler(self, dict(params or {}))
+            except CognitoError as error:
+                self._check_modeled(operation, error)
+                raise
+
+    def _check_modeled(self, operation: str, error: CognitoError) -> None:
+        """Record an error type the botocore model does not list for the operation.
+
+        A real pool only sends modeled errors; the harness's own tests assert
+        this list stays empty, so every rule's error is checked against the model.
+        """
+        from harness.protocol import modeled_errors
+
+        if error.type not in modeled_errors(operation):
+            self.unmodeled_errors.append((operation, error.type, error.message))
 
     # --- lookups shared by operations ------------------------------------------
 

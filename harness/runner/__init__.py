@@ -1,0 +1,1 @@
+"""The scenario runner: target specs, launcher, scenarios, engine, CLI commands."""
