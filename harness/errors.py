@@ -37,6 +37,7 @@ class Err(Enum):
     INCORRECT_CREDENTIALS = ("NotAuthorizedException", "Incorrect username or password.")
     PASSWORD_ATTEMPTS_EXCEEDED = ("NotAuthorizedException", "Password attempts exceeded")
     USER_DISABLED = ("NotAuthorizedException", "User is disabled.")
+    RESET_USER_DISABLED = ("NotAuthorizedException", "User is disabled")  # AdminResetUserPassword's wording
     USER_NOT_FOUND = ("UserNotFoundException", "User does not exist.")
     USER_CLIENT_NOT_FOUND = ("UserNotFoundException", "Username/client id combination not found.")
     USER_NOT_CONFIRMED = ("UserNotConfirmedException", "User is not confirmed.")
@@ -53,6 +54,24 @@ class Err(Enum):
     MISSING_AUTH_PARAMETER = ("InvalidParameterException", "Missing required parameter {name}")
     SRP_SIGNATURE_MISMATCH = ("NotAuthorizedException", "Incorrect username or password.")
     SRP_BAD_A = ("InvalidParameterException", "SRP_A value is invalid.")
+    SRP_BAD_TIMESTAMP = (
+        "InvalidParameterException",
+        "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.",
+    )
+    SRP_TIMESTAMP_SKEW = ("NotAuthorizedException", "Incorrect username or password.")
+    CUSTOM_AUTH_NOT_CONFIGURED = (
+        "InvalidParameterException",
+        "Custom auth lambda trigger is not configured for the user pool.",
+    )
+    REQUIRED_ATTRIBUTES_MISSING = ("InvalidParameterException", "Invalid attributes given, {names} is missing")
+    PROVIDED_ATTRIBUTE_IMMUTABLE = ("NotAuthorizedException", "Cannot modify an already provided {name}")
+    FLOW_NOT_EMULATED = (
+        "UnsupportedOperationException",
+        "Auth flow {flow} is not yet emulated by cognito-harness.",
+    )
+    SIGNUP_NOT_PERMITTED = ("NotAuthorizedException", "SignUp is not permitted for this user pool")
+    AUTO_VERIFY_OFF = ("InvalidParameterException", "Cannot resend codes. Auto verification not turned on.")
+    REVOKE_UNAUTHORIZED_CLIENT = ("UnauthorizedException", "Client authentication failed.")
     CHALLENGE_NOT_SUPPORTED = ("InvalidParameterException", "Challenge {name} is not supported.")
     CHALLENGE_MISMATCH = ("InvalidParameterException", "Invalid challenge name for this session.")
     REQUIRED_ATTRIBUTE_MISSING = ("InvalidParameterException", "Missing required attribute {name}")
@@ -118,6 +137,7 @@ class Err(Enum):
     )
     # --- users and attributes -------------------------------------------
     USERNAME_EXISTS = ("UsernameExistsException", "User already exists")
+    ADMIN_USERNAME_EXISTS = ("UsernameExistsException", "User account already exists")
     EMAIL_EXISTS = ("UsernameExistsException", "An account with the given email already exists.")
     PHONE_EXISTS = ("UsernameExistsException", "An account with the given phone_number already exists.")
     ALIAS_EXISTS = ("AliasExistsException", "An account with the given {name} already exists.")
@@ -130,6 +150,10 @@ class Err(Enum):
     USERNAME_CANNOT_BE_EMAIL = (
         "InvalidParameterException",
         "Username cannot be of email format, since user pool is configured for email alias.",
+    )
+    USERNAME_CANNOT_BE_PHONE = (
+        "InvalidParameterException",
+        "Username cannot be of phone number format, since user pool is configured for phone_number alias.",
     )
     INVALID_EMAIL = ("InvalidParameterException", "Invalid email address format.")
     INVALID_PHONE = ("InvalidParameterException", "Invalid phone number format.")
@@ -176,6 +200,10 @@ class Err(Enum):
         "The user pool cannot be deleted because deletion protection is activated. "
         "Deletion protection must be inactivated first.",
     )
+    POOL_HAS_DOMAIN_DELETE = (
+        "InvalidParameterException",
+        "User pool cannot be deleted. It has a domain configured that should be deleted first.",
+    )
     CUSTOM_ATTRIBUTE_EXISTS = ("InvalidParameterException", "Existing attribute already has name {name}.")
     TOO_MANY_CUSTOM_ATTRIBUTES = (
         "LimitExceededException",
@@ -183,7 +211,18 @@ class Err(Enum):
     )
     INVALID_PARAMETER = ("InvalidParameterException", "{detail}")
     INVALID_PAGINATION = ("InvalidParameterException", "Pagination token is invalid.")
-    INVALID_FILTER = ("InvalidParameterException", "Error while parsing filter.")
+    INVALID_FILTER = ("InvalidParameterException", "Error while parsing filter")
+    FILTER_ATTRIBUTE = ("InvalidParameterException", "Invalid search attribute: {name}")
+    TOKEN_VALIDITY_RANGE = ("InvalidParameterException", "Invalid range for token validity.")
+    RESEND_NOT_POSSIBLE = (
+        "UnsupportedUserStateException",
+        "Resend not possible. {username} status is not FORCE_CHANGE_PASSWORD",
+    )
+    INVITE_DAILY_LIMIT = (
+        "CodeDeliveryFailureException",
+        "Exceeded daily email limit for the operation or the account. If a higher limit is required, "
+        "please configure your user pool to use your own Amazon SES configuration for sending email.",
+    )
     # --- protocol --------------------------------------------------------
     SERIALIZATION = ("SerializationException", "{detail}")
     UNKNOWN_OPERATION = ("UnknownOperationException", "{detail}")
@@ -191,6 +230,44 @@ class Err(Enum):
         "NotImplementedException",
         "Operation {operation} is in the Cognito API but is not yet emulated by cognito-harness.",
     )
+    # --- federation, domains, resource servers, triggers (issue 3) -------
+    IDP_NOT_FOUND = ("ResourceNotFoundException", "Identity provider {name} does not exist.")
+    IDP_EXISTS = ("DuplicateProviderException", "A provider with the name {name} already exists in this user pool.")
+    IDP_IDENTIFIER_EXISTS = ("DuplicateProviderException", "Identifier {identifier} is already used by another provider.")
+    IDP_IDENTIFIER_IN_USE = ("InvalidParameterException", "Identifier {identifier} is already used by another provider.")
+    IDP_IDENTIFIER_NOT_FOUND = ("ResourceNotFoundException", "Identity provider with identifier {identifier} does not exist.")
+    IDP_DETAILS_INVALID = ("InvalidParameterException", "{detail}")
+    IDP_RESERVED_NAME = ("InvalidParameterException", "Provider name {name} is reserved for provider type {ptype}.")
+    IDP_TYPE_IMMUTABLE = ("InvalidParameterException", "Provider type cannot be changed.")
+    RESOURCE_SERVER_NOT_FOUND = ("ResourceNotFoundException", "Resource server {identifier} does not exist.")
+    RESOURCE_SERVER_EXISTS = ("InvalidParameterException", "A resource server with identifier {identifier} already exists.")
+    DOMAIN_EXISTS = ("InvalidParameterException", "Domain already exists.")
+    POOL_HAS_DOMAIN = ("InvalidParameterException", "User pool already has a domain configured.")
+    DOMAIN_NOT_FOUND = ("InvalidParameterException", "No such domain or user pool exists.")
+    DOMAIN_RESERVED = ("InvalidParameterException", "Domain {domain} is reserved and cannot be used.")
+    LINK_MERGE_NOT_SUPPORTED = (
+        "InvalidParameterException",
+        "Merging is not currently supported, provide a SourceUser that has not been signed up in order to link",
+    )
+    LINK_SOURCE_IS_NATIVE = (
+        "InvalidParameterException",
+        "Invalid SourceUser: Cognito users with a username/password may not be passed in as a SourceUser, "
+        "only as a DestinationUser",
+    )
+    LINK_SOURCE_ATTRIBUTE = (
+        "InvalidParameterException",
+        "Invalid SourceUser: ProviderAttributeName must be Cognito_Subject for provider {name}",
+    )
+    LINK_ALREADY_LINKED = ("AliasExistsException", "The provided SourceUser is already linked to a user.")
+    LINK_LIMIT = ("LimitExceededException", "A user can have at most 5 linked identities.")
+    LINK_IMMUTABLE_ATTRIBUTES = (
+        "InvalidParameterException",
+        "Cannot link to a DestinationUser with immutable attribute {name}.",
+    )
+    ALREADY_FOUND_ENTRY = ("InvalidParameterException", "Already found an entry for username {username}")
+    PRE_SIGNUP_FAILED = ("UserLambdaValidationException", "PreSignUp failed with error {message}.")
+    LAMBDA_BAD_RESPONSE = ("InvalidLambdaResponseException", "Unrecognizable lambda output")
+    LAMBDA_UNEXPECTED = ("UnexpectedLambdaException", "{trigger} invocation failed due to error {detail}.")
     # --- faults ----------------------------------------------------------
     THROTTLED = ("TooManyRequestsException", "Rate exceeded")
     INTERNAL_ERROR = ("InternalErrorException", "Internal server error.")

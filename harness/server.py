@@ -19,6 +19,7 @@ FACES = (
     "harness.web.idp_api",
     "harness.web.wellknown",
     "harness.web.control",
+    "harness.web.idp_control",
     "harness.web.oauth2",
 )
 

@@ -238,18 +238,23 @@ def missing_required(pool: UserPool, user: User) -> list[str]:
 # --- client permissions --------------------------------------------------------------
 
 
-def _listed(names: list[str], name: str) -> bool:
-    return name in names
-
-
 def check_writable(pool: UserPool, client: AppClient | None, names: Iterable[str]) -> None:
-    """App-client WriteAttributes and developer-only rules for user-driven writes."""
+    """App-client write permission for user-driven writes (SignUp, UpdateUserAttributes).
+
+    Developer-only attributes are never client-writable. Without
+    WriteAttributes a client may write every attribute except
+    email_verified/phone_number_verified (users cannot vouch for their own
+    contact details); with WriteAttributes, exactly those.
+    """
     for name in names:
         if name.startswith("dev:"):
             raise Err.ATTRIBUTE_NOT_WRITABLE.error()
-        if client is None or client.write_attributes is None:
+        if client is None:
             continue
-        if not _listed(client.write_attributes, name):
+        if client.write_attributes is None:
+            if name in ("email_verified", "phone_number_verified"):
+                raise Err.ATTRIBUTE_NOT_WRITABLE.error()
+        elif name not in client.write_attributes:
             raise Err.ATTRIBUTE_NOT_WRITABLE.error()
 
 
@@ -301,7 +306,7 @@ def check_unique(
     *,
     user: User | None = None,
     force_alias: bool = False,
-) -> list[User]:
+) -> list[tuple[User, str]]:
     """Enforce uniqueness of username attributes and aliases for new ``values``.
 
     * UsernameAttributes (email/phone as username): no other user may hold
@@ -309,12 +314,12 @@ def check_unique(
       AliasExistsException.
     * AliasAttributes: a verified email/phone may belong to one user only
       (AliasExistsException, unless ``force_alias`` moves it: the previous
-      holders are returned so the caller can un-verify them);
+      (holder, attribute) pairs are returned for :func:`release_aliases`);
       preferred_username is unique outright.
     """
     merged = dict(user.attributes) if user is not None else {}
-    merged.update({k: v for k, v in values.items()})
-    displaced: list[User] = []
+    merged.update(values)
+    displaced: list[tuple[User, str]] = []
     for attr in pool.username_attributes:
         value = values.get(attr)
         if not value:
@@ -324,7 +329,8 @@ def check_unique(
                 raise (Err.EMAIL_EXISTS if attr == "email" else Err.PHONE_EXISTS).error()
             raise Err.ALIAS_EXISTS.error(name=attr)
     for attr in pool.alias_attributes:
-        value = values.get(attr)
+        touched = attr in values or f"{attr}_verified" in values  # newly set, or newly verified
+        value = merged.get(attr) if touched else None
         if not value:
             continue
         if attr == "preferred_username":
@@ -336,8 +342,14 @@ def check_unique(
         others = holders(pool, attr, value, verified_only=True, exclude=user)
         if others and not force_alias:
             raise Err.ALIAS_EXISTS.error(name=attr)
-        displaced.extend(others)
+        displaced.extend((other, attr) for other in others)
     return displaced
+
+
+def release_aliases(displaced: Iterable[tuple[User, str]]) -> None:
+    """Un-verify aliases moved to another user (ForceAliasCreation)."""
+    for other, attr in displaced:
+        other.attributes[f"{attr}_verified"] = "false"
 
 
 def claim_verified_aliases(pool: UserPool, user: User, *, force_alias: bool = False) -> None:
@@ -347,15 +359,12 @@ def claim_verified_aliases(pool: UserPool, user: User, *, force_alias: bool = Fa
     ``force_alias`` is false; otherwise un-verifies the previous holder.
     """
     values = {a: user.attributes[a] for a in pool.alias_attributes if a in VERIFIABLE and a in user.attributes}
-    for other in check_unique(pool, values, user=user, force_alias=force_alias):
-        for attr in VERIFIABLE:
-            if attr in values and other.attributes.get(attr) and same_value(attr, other.attributes[attr], values[attr]):
-                other.attributes[f"{attr}_verified"] = "false"
+    release_aliases(check_unique(pool, values, user=user, force_alias=force_alias))
 
 
 __all__ = [
     "STANDARD_ATTRIBUTES", "MAX_CUSTOM_ATTRIBUTES", "standard_schema", "standard_attribute",
     "schema_attribute_from_api", "custom_attribute", "custom_count", "as_dict", "check_value",
     "validate_values", "missing_required", "check_writable", "readable", "user_attributes",
-    "check_unique", "claim_verified_aliases", "holders", "is_email", "is_phone",
+    "check_unique", "release_aliases", "claim_verified_aliases", "holders", "is_email", "is_phone",
 ]

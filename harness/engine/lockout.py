@@ -56,6 +56,7 @@ def check(backend: Backend, pool: UserPool, user: User, *, client_id: str, flow:
             client_id=client_id,
             flow=flow,
             reason="locked_out",
+            error=Err.PASSWORD_ATTEMPTS_EXCEEDED.type,
             failures=lk.failures,
             locked_until=lk.locked_until,
         )
@@ -81,6 +82,7 @@ def record_failure(
         client_id=client_id,
         flow=flow,
         reason=reason,
+        error=Err.INCORRECT_CREDENTIALS.type,
         failures=lk.failures,
         locked_for=duration,
     )

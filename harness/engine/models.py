@@ -238,8 +238,11 @@ class AuthSession:
     expires_at: float
     srp_b: int = 0
     srp_B: int = 0
+    srp_A: int = 0
     secret_block: str = ""
     admin: bool = False
+    flow: str = ""  # the AuthFlow that opened it (events, flow checks)
+    user_sub: str = ""  # the user's sub; "" for a simulated (unknown-user) SRP step
 
 
 @dataclass
@@ -281,6 +284,13 @@ class UserPool:
     auth_sessions: dict[str, AuthSession] = field(default_factory=dict)
     revoked_jtis: set[str] = field(default_factory=set)  # single tokens revoked outside a session
     jti_origin: dict[str, str] = field(default_factory=dict)  # token jti -> session origin_jti
+    # federation and the hosted UI (issue 3)
+    identity_providers: dict[str, IdentityProvider] = field(default_factory=dict)  # ProviderName ->
+    resource_servers: dict[str, ResourceServer] = field(default_factory=dict)  # Identifier ->
+    domain_config: UserPoolDomain | None = None  # the hosted-UI domain (``domain`` holds its name)
+    oauth_requests: dict[str, OAuthRequest] = field(default_factory=dict)  # pending /oauth2/authorize
+    oauth_codes: dict[str, AuthorizationCode] = field(default_factory=dict)  # one-time codes
+    hosted_sessions: dict[str, HostedSession] = field(default_factory=dict)  # managed-login cookies
 
     @property
     def arn(self) -> str:
@@ -293,3 +303,93 @@ class UserPool:
 
     def user_key(self, username: str) -> str:
         return username if self.username_case_sensitive else username.lower()
+
+
+# --- federation and the hosted UI --------------------------------------------------
+
+
+@dataclass
+class IdentityProvider:
+    """A pool's external IdP (CreateIdentityProvider): OIDC, Google, SignInWithApple, ..."""
+
+    name: str
+    pool_id: str
+    provider_type: str
+    details: dict[str, str] = field(default_factory=dict)  # ProviderDetails, incl. discovered endpoints
+    attribute_mapping: dict[str, str] = field(default_factory=dict)  # pool attribute -> IdP claim
+    idp_identifiers: list[str] = field(default_factory=list)
+    created: float = 0.0
+    modified: float = 0.0
+
+
+@dataclass
+class ResourceServer:
+    identifier: str
+    pool_id: str
+    name: str
+    scopes: list[dict[str, str]] = field(default_factory=list)  # [{ScopeName, ScopeDescription}]
+
+
+@dataclass
+class UserPoolDomain:
+    domain: str
+    pool_id: str
+    custom_domain_config: dict[str, Any] | None = None
+    managed_login_version: int = 1
+    created: float = 0.0
+    version: str = "1"
+
+
+@dataclass
+class OAuthRequest:
+    """An /oauth2/authorize request waiting for the user to sign in (locally or at an IdP)."""
+
+    id: str
+    pool_id: str
+    client_id: str
+    response_type: str
+    redirect_uri: str
+    scopes: list[str]
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    identity_provider: str | None = None
+    created: float = 0.0
+    expires_at: float = 0.0
+    idp_nonce: str | None = None  # nonce the pool sent to the external IdP
+    idp_state: str | None = None  # state the pool sent to the external IdP
+
+
+@dataclass
+class AuthorizationCode:
+    """A one-time, five-minute authorization code from the hosted UI."""
+
+    code: str
+    pool_id: str
+    client_id: str
+    username: str
+    sub: str
+    redirect_uri: str
+    scopes: list[str]
+    created: float
+    expires_at: float
+    auth_time: int
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    federated: bool = False
+    used: bool = False
+
+
+@dataclass
+class HostedSession:
+    """The managed-login session cookie (one hour; /logout ends it)."""
+
+    id: str
+    pool_id: str
+    username: str
+    sub: str
+    auth_time: int
+    created: float
+    expires_at: float

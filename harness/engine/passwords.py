@@ -76,15 +76,24 @@ def temporary_validity_days(pool: UserPool) -> int:
     return pool.password_policy.temporary_password_validity_days or DEFAULT_TEMPORARY_VALIDITY_DAYS
 
 
-def set_password(backend: Backend, pool: UserPool, user: User, password: str, *, temporary: bool = False) -> None:
+def set_password(
+    backend: Backend,
+    pool: UserPool,
+    user: User,
+    password: str,
+    *,
+    temporary: bool = False,
+    check_history: bool = True,
+) -> None:
     """Store ``password`` for ``user`` (hash, SRP verifier, history, temp expiry).
 
     Policy is the caller's job (the message prefix depends on the operation);
     reuse of one of the last PasswordHistorySize passwords raises
-    PasswordHistoryPolicyViolationException here.
+    PasswordHistoryPolicyViolationException here, unless ``check_history`` is
+    false (AdminCreateUser's temporary passwords, whose API has no such error).
     """
     history_size = pool.password_policy.password_history_size
-    if history_size and any(_matches(entry, password) for entry in user.password_history[-history_size:]):
+    if check_history and history_size and any(_matches(entry, password) for entry in user.password_history[-history_size:]):
         raise Err.PASSWORD_HISTORY.error()
     salt = backend.ids.hex(16)
     user.password_salt = salt
@@ -99,6 +108,14 @@ def set_password(backend: Backend, pool: UserPool, user: User, password: str, *,
     user.modified = now
 
 
+def generate_temporary_password(backend: Backend, pool: UserPool) -> str:
+    """A seeded temporary password that satisfies the pool's policy (any length)."""
+    password = backend.ids.temporary_password()
+    while len(password) < pool.password_policy.minimum_length:
+        password += backend.ids.temporary_password()
+    return password
+
+
 def verify_password(user: User, password: str) -> bool:
     """Whether ``password`` is the user's current password (constant-time compare)."""
     if user.password_hash is None:
@@ -106,4 +123,4 @@ def verify_password(user: User, password: str) -> bool:
     return hmac.compare_digest(_digest(user.password_salt, password), user.password_hash)
 
 
-__all__ = ["SYMBOLS", "check_policy", "policy_violation", "set_password", "verify_password", "temporary_validity_days"]
+__all__ = ["SYMBOLS", "check_policy", "generate_temporary_password", "policy_violation", "set_password", "verify_password", "temporary_validity_days"]

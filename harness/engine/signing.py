@@ -31,10 +31,10 @@ def b64url_json(obj: Any) -> str:
 
 def sign_jwt(claims: dict[str, Any], key: SigningKey, extra_headers: dict[str, Any] | None = None) -> str:
     """A Cognito-shaped RS256 JWS: header ``{"kid", "alg": "RS256"}``."""
-    headers = {"kid": key.kid, "alg": "RS256"}
+    headers: dict[str, Any] = {"kid": key.kid, "alg": "RS256", "typ": None}  # typ None: PyJWT omits it
     if extra_headers:
         headers.update(extra_headers)
-    return jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers)
+    return jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers, sort_headers=False)
 
 
 def forge(
@@ -68,3 +68,74 @@ def jwe_shaped(blob: str) -> str:
     header = b64url_json({"cty": "JWT", "enc": "A256GCM", "alg": "RSA-OAEP"})
     # split the random blob into encrypted-key, iv, ciphertext, tag segments
     return f"{header}.{blob[:342]}.{blob[342:358]}.{blob[358:-22]}.{blob[-22:]}"
+
+
+# --- minting for the control plane ------------------------------------------------------
+
+FOREIGN_KEY_LABEL = "foreign"
+
+
+def foreign_key(seed: int) -> rsa.RSAPrivateKey:
+    """An RSA key no pool ever publishes: "the attacker's key" in negative tests.
+
+    Derived from the emulator seed (not drawn from the id stream, so asking for
+    it changes no other id), hence the same for the same ``--seed``.
+    """
+    from harness.engine.rsakeys import rsa_key_from_seed
+
+    return rsa_key_from_seed(f"{seed}:{FOREIGN_KEY_LABEL}")
+
+
+def public_jwk(public_key: rsa.RSAPublicKey, kid: str) -> dict[str, str]:
+    """The RS256 JWK form of any RSA public key (pool, foreign)."""
+    numbers = public_key.public_numbers()
+
+    def b64uint(value: int) -> str:
+        return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+    return {"alg": "RS256", "e": b64uint(numbers.e), "kid": kid, "kty": "RSA", "n": b64uint(numbers.n), "use": "sig"}
+
+
+def with_overrides(base: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``base`` updated by ``overrides``, where an override of ``None`` deletes the member."""
+    out = dict(base)
+    for name, value in (overrides or {}).items():
+        if value is None:
+            out.pop(name, None)
+        else:
+            out[name] = value
+    return out
+
+
+def sign_custom(
+    claims: dict[str, Any],
+    *,
+    alg: str,
+    kid: str | None,
+    header_overrides: dict[str, Any] | None = None,
+    rsa_key: rsa.RSAPrivateKey | None = None,
+    hmac_secret: bytes | None = None,
+) -> str:
+    """A JWS with a chosen algorithm and key and an arbitrary header, for minting.
+
+    ``alg`` is "RS256" (needs ``rsa_key``), "HS256" (needs ``hmac_secret``) or
+    "none" (empty signature). The header starts as PyJWT writes it for
+    :func:`sign_jwt` (``alg``, ``kid``, ``typ``) and then takes the overrides
+    (``None`` deletes), so ``{"alg": "NoNe"}`` or ``{"kid": "../../dev/null"}``
+    land verbatim while the signature still follows ``alg``.
+    """
+    base: dict[str, Any] = {"alg": alg, "typ": "JWT"}
+    if kid is not None:
+        base["kid"] = kid
+    header = with_overrides(base, header_overrides)
+    if alg == "RS256":
+        if rsa_key is None:
+            raise ValueError("RS256 needs an RSA key")
+        return forge(header, claims, rsa_key=rsa_key)
+    if alg == "HS256":
+        if hmac_secret is None:
+            raise ValueError("HS256 needs a secret")
+        return forge(header, claims, hmac_secret=hmac_secret)
+    if alg == "none":
+        return forge(header, claims, signature="")
+    raise ValueError(f"unsupported alg {alg!r}")

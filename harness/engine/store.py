@@ -52,6 +52,12 @@ class Backend:
         self.mailbox = Mailbox()
         self.faults = Faults()
         self.pools: dict[str, UserPool] = {}
+        # federation (issue 3): fake external IdPs and the Lambda-trigger bindings
+        from harness.engine.triggers import TriggerRegistry
+        from harness.idp.provider import IdPRegistry
+
+        self.idps = IdPRegistry(self)
+        self.triggers = TriggerRegistry()
         self.operations = load_operations()
         self.unmodeled_errors: list[tuple[str, str, str]] = []
 
@@ -71,6 +77,8 @@ class Backend:
             self.mailbox.clear()
             self.events.clear()
             self.faults.clear()
+            self.idps.clear()
+            self.triggers.clear()
 
     # --- dispatch -------------------------------------------------------------
 

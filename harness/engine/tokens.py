@@ -304,7 +304,7 @@ def session_for_refresh_token(backend: Backend, pool: UserPool, client: AppClien
     rotated = False
     if token != session.refresh_token:
         usable_until = session.rotated_out.get(token)
-        if usable_until is None or now > usable_until:
+        if usable_until is None or now >= usable_until:
             raise Err.REFRESH_TOKEN_REUSED.error()
         rotated = True
     user = pool.users.get(pool.user_key(session.username))

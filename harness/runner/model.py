@@ -172,6 +172,7 @@ class RunResult:
     results: list[CheckResult] = field(default_factory=list)
     stale_expected_failures: list[str] = field(default_factory=list)  # allow-list entries that passed
     duration_s: float = 0.0
+    target_logs: list[Evidence] = field(default_factory=list)  # the target's captured stdout/stderr
 
     def counts(self) -> dict[str, int]:
         counts = {v.value: 0 for v in Verdict}
@@ -207,6 +208,7 @@ class RunResult:
             "exit_code": self.exit_code(),
             "stale_expected_failures": list(self.stale_expected_failures),
             "duration_s": self.duration_s,
+            "target_logs": [e.to_dict() for e in self.target_logs],
         }
 
     @classmethod
@@ -216,6 +218,7 @@ class RunResult:
             results=[CheckResult.from_dict(r) for r in d.get("results") or []],
             stale_expected_failures=list(d.get("stale_expected_failures") or []),
             duration_s=float(d.get("duration_s") or 0.0),
+            target_logs=[Evidence.from_dict(e) for e in d.get("target_logs") or []],
         )
 
 

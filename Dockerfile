@@ -1,0 +1,21 @@
+# cognito-harness: the local Cognito User Pool emulator as a container.
+#   docker build -t cognito-harness .
+#   docker run --rm -p 9229:9229 cognito-harness
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY harness ./harness
+COPY scenarios ./scenarios
+COPY fixtures ./fixtures
+RUN pip install . && useradd --create-home --uid 10001 harness
+USER harness
+
+# The default pool definition is read from /app/fixtures/pools/default.toml (the working directory).
+EXPOSE 9229
+CMD ["cognito-harness", "serve", "--host", "0.0.0.0", "--port", "9229"]

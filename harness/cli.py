@@ -1,0 +1,55 @@
+"""The ``cognito-harness`` command line.
+
+Subcommands come from command modules; each exposes ``register(subparsers)``
+and sets ``run(args) -> int`` with ``set_defaults(run=...)``. A module not
+written yet (ModuleNotFoundError for exactly its name) is left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness import __version__
+
+COMMAND_MODULES = (
+    "harness.commands.serve",
+    "harness.runner.commands",  # run, list, verify, replay
+)
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cognito-harness",
+        description="Local Amazon Cognito User Pool emulator with a control plane, "
+        "and a contract-test runner for the apps that use it.",
+    )
+    parser.add_argument("--version", action="version", version=f"cognito-harness {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return int(run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

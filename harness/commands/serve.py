@@ -1,0 +1,124 @@
+"""``cognito-harness serve``: the emulator as a long-running server.
+
+Loads a pool definition, prints the coordinates an app needs as shell
+exports (stdout, one ``export NAME=value`` per line), then serves until
+Ctrl-C or SIGTERM and exits 0. Human notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from typing import Any
+
+from harness import __version__
+
+DEFAULT_PORT = 9229
+TEST_KEY = "testing"
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="run the Cognito User Pool emulator (cognito-idp API, JWKS, control plane)",
+        description="Serve the emulator on HOST:PORT with the pool from --pool, print the coordinates as "
+        "shell exports, and run until Ctrl-C or SIGTERM.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument("--pool", metavar="FILE", default=None,
+                   help="pool definition TOML (default: fixtures/pools/default.toml)")
+    p.add_argument("--seed", type=int, default=None, help="fix ids, codes, keys and generated users")
+    p.add_argument("--issuer", choices=("local", "aws"), default=None,
+                   help="token issuer form: local URL or https://cognito-idp.<region>.amazonaws.com/<pool>")
+    p.add_argument("--frozen-clock", action="store_true", help="start with the virtual clock frozen at now")
+    p.add_argument("--region", default="us-east-1", help="AWS region of the emulated pools (default us-east-1)")
+    p.add_argument("--client", metavar="NAME", default=None,
+                   help="app client whose id/secret go into COGNITO_CLIENT_ID/SECRET (default: the first public one)")
+    p.add_argument("--public-url", metavar="URL", default=None,
+                   help="URL apps reach the emulator at (issuer, JWKS); default http://127.0.0.1:PORT")
+    p.set_defaults(run=run)
+
+
+def exports(emulator_url: str, handle: Any, client_name: str | None, region: str) -> list[tuple[str, str]]:
+    """(name, value) pairs of the environment contract for one loaded pool."""
+    client = handle.clients[client_name] if client_name else handle.client
+    pairs = [
+        ("COGNITO_REGION", region),
+        ("COGNITO_USER_POOL_ID", handle.pool_id),
+        ("COGNITO_CLIENT_ID", client.client_id),
+        ("COGNITO_CLIENT_SECRET", client.client_secret or ""),
+        ("COGNITO_ISSUER", handle.issuer),
+        ("COGNITO_JWKS_URL", handle.jwks_url),
+        ("COGNITO_ENDPOINT", emulator_url),
+        ("COGNITO_DOMAIN", f"{emulator_url}/{handle.pool_id}"),
+        ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", emulator_url),
+        ("AWS_ACCESS_KEY_ID", TEST_KEY),
+        ("AWS_SECRET_ACCESS_KEY", TEST_KEY),
+        ("AWS_DEFAULT_REGION", region),
+    ]
+    for name, other in handle.clients.items():
+        suffix = "".join(ch if ch.isalnum() else "_" for ch in name).upper()
+        pairs.append((f"COGNITO_CLIENT_ID_{suffix}", other.client_id))
+        pairs.append((f"COGNITO_CLIENT_SECRET_{suffix}", other.client_secret or ""))
+    return pairs
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.engine.store import Backend
+    from harness.pooldef import PoolDefinitionError, load_pool
+    from harness.server import Emulator
+
+    backend = Backend(seed=args.seed, region=args.region)
+    if args.frozen_clock:
+        backend.clock.freeze()
+    try:
+        emu = Emulator(backend=backend, host=args.host, port=args.port)
+    except OSError as exc:
+        print(f"cognito-harness serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    public_url = args.public_url or (
+        f"http://127.0.0.1:{emu.http.port}" if args.host in ("0.0.0.0", "::", "") else emu.url
+    )
+    backend.settings.public_url = public_url.rstrip("/")
+    try:
+        handle = load_pool(backend, args.pool, issuer=args.issuer)
+        if args.client is not None and args.client not in handle.clients:
+            raise PoolDefinitionError(handle.source, "clients",
+                                      f"--client {args.client!r} is not defined (have: {', '.join(handle.clients)})")
+    except PoolDefinitionError as exc:
+        emu.http._server.server_close()  # noqa: SLF001 - never started; release the port
+        print(f"cognito-harness serve: {exc}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    emu.http.start()
+    for name, value in exports(backend.settings.public_url, handle, args.client, args.region):
+        print(f"export {name}={shlex.quote(value)}")
+    sys.stdout.flush()
+    users = ", ".join(f"{u.username}/{u.password}" for u in handle.users.values() if not u.generated)
+    print(
+        f"# cognito-harness {__version__} serving {emu.url} (pool {handle.pool_id} from {handle.source}, "
+        f"seed {backend.seed}{', clock frozen' if args.frozen_clock else ''})\n"
+        f"# users: {users}\n# control plane: {backend.settings.public_url}/_harness  (Ctrl-C to stop)",
+        file=sys.stderr,
+    )
+    sys.stderr.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emu.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("# cognito-harness: stopped", file=sys.stderr)
+    return 0

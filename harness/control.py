@@ -1,0 +1,515 @@
+"""The control plane: what no real user pool offers, on demand, from Python.
+
+``Control(backend)`` drives an in-process emulator; ``RemoteControl(url)``
+drives a served one over ``/_harness/`` with the same method names, the same
+arguments and the same JSON-shaped results, so a scenario does not care
+which it holds::
+
+    control = Control(emu.backend)            # or RemoteControl(emu.url)
+    control.freeze(); control.advance(3600)   # virtual clock
+    code = control.latest_code("ana@example.com", purpose="SIGN_UP")
+    control.arm_fault("delivery_failure", operation="SignUp", count=1)
+    control.rotate_keys(pool_id)              # old kids stay published
+    bad = control.mint(pool_id, "ana", sign_with="none")
+
+Concerns: lifecycle (info, reset), clock, mailbox, faults, keys, minting and
+token status, events, snapshot/restore. Bad arguments raise
+:class:`ControlError` naming the argument (the HTTP face turns it into a 400,
+or a 404 for an unknown pool, key, user or fault).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable
+
+from harness.control_checks import (
+    ControlError,
+    check_choice,
+    check_instant,
+    check_int,
+    check_number,
+    check_object,
+    check_str,
+)
+from harness.engine import events as ev
+from harness.engine import snapshot as snap
+from harness.engine import tokens
+from harness.engine.common import find_user
+from harness.engine.faults import FAULT_KINDS
+from harness.engine.keys import KEY_USES, SigningKey
+from harness.engine.models import AppClient, UserPool
+from harness.engine.signing import foreign_key, public_jwk, sign_custom, sign_jwt, with_overrides
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.engine.store import Backend
+
+TOKEN_MINTED = "token.minted"
+KEY_PUBLISHED = "key.published"
+KEY_UNPUBLISHED = "key.unpublished"
+KEY_RETIRED = "key.retired"
+
+CHANNELS = ("EMAIL", "SMS")
+
+SIGN_WITH_HELP = (
+    "pool | foreign | none | hs256-public-key | hs256:<secret> | retired:<kid>"
+)
+"""How :meth:`Control.mint` signs (see its docstring)."""
+
+
+def _matches(actual: Any, wanted: Any) -> bool:
+    """Event-data equality that also accepts the text form (HTTP query values)."""
+    if actual == wanted:
+        return True
+    if isinstance(wanted, str) and not isinstance(actual, str) and actual is not None:
+        text = str(actual).lower() if isinstance(actual, bool) else str(actual)
+        return text == wanted
+    return False
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# --- the control plane ------------------------------------------------------------------------
+
+
+class Control:
+    """The control plane over an in-process :class:`~harness.engine.store.Backend`."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Version, seed, region, clock and a summary of every pool."""
+        from harness import __version__
+
+        b = self.backend
+        with b.lock:
+            pools = [
+                {
+                    "pool_id": p.pool_id,
+                    "name": p.name,
+                    "issuer": b.issuer(p),
+                    "jwks_url": b.jwks_url(p),
+                    "clients": [
+                        {"client_id": c.client_id, "name": c.name, "has_secret": c.secret is not None}
+                        for c in p.clients.values()
+                    ],
+                    "users": len(p.users),
+                    "groups": sorted(p.groups),
+                }
+                for p in b.pools.values()
+            ]
+            return {
+                "service": "cognito-harness",
+                "version": __version__,
+                "seed": b.seed,
+                "region": b.settings.region,
+                "public_url": b.settings.public_url,
+                "clock": self.clock(),
+                "pools": pools,
+                "messages": len(b.mailbox.list(include_failed=True)),
+                "faults": len(b.faults.list()),
+                "last_event": b.events.last_seq,
+            }
+
+    def reset(self, seed: int | None = None) -> dict[str, Any]:
+        """Forget every pool, message, fault and event; back to real time; ids restart from the seed."""
+        if seed is not None:
+            check_int("seed", seed, minimum=0)
+        self.backend.reset(seed)
+        self.backend.clock.reset()
+        return self.info()
+
+    def load_pool(
+        self,
+        path: str | None = None,
+        definition: dict[str, Any] | None = None,
+        toml: str | None = None,
+        issuer: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a pool from a definition (harness.pooldef): a file ``path``, a parsed
+        ``definition`` dict or ``toml`` text; none of them = fixtures/pools/default.toml.
+        Returns the handle (ids, client secrets, users with passwords) as a dict."""
+        import dataclasses
+        import tomllib
+
+        from harness import pooldef
+
+        given = [name for name, value in (("path", path), ("definition", definition), ("toml", toml))
+                 if value is not None]
+        if len(given) > 1:
+            raise ControlError(given[1], f"give one of path, definition or toml, not {' and '.join(given)}")
+        check_choice("issuer", issuer, pooldef.ISSUER_MODES, optional=True)
+        try:
+            if toml is not None:
+                check_str("toml", toml)
+                try:
+                    definition = tomllib.loads(toml)
+                except tomllib.TOMLDecodeError as exc:
+                    raise ControlError("toml", f"not valid TOML: {exc}") from None
+            if definition is not None:
+                handle = pooldef.build_pool(self.backend, check_object("definition", definition),
+                                            "<definition>", issuer=issuer)
+            else:
+                handle = pooldef.load_pool(self.backend, check_str("path", path, optional=True), issuer=issuer)
+        except pooldef.PoolDefinitionError as exc:
+            raise ControlError(f"definition.{exc.key}" if exc.key else given[0] if given else "definition",
+                               str(exc)) from None
+        return dataclasses.asdict(handle)
+
+    # --- clock ------------------------------------------------------------------------------------
+
+    def clock(self) -> dict[str, Any]:
+        """The clock's mode ("real", "frozen", "offset"), now (epoch seconds and ISO) and offset."""
+        state = self.backend.clock.state()
+        return {"mode": state.mode, "now": state.now, "iso": _iso(state.now), "offset": state.offset}
+
+    def now(self) -> float:
+        return self.backend.clock.now()
+
+    def freeze(self, at: float | str | None = None) -> dict[str, Any]:
+        """Stop time at ``at`` (epoch seconds or ISO-8601; default: now)."""
+        self.backend.clock.freeze(None if at is None else check_instant("at", at))
+        return self.clock()
+
+    def unfreeze(self) -> dict[str, Any]:
+        """Let time run again from where it stands."""
+        self.backend.clock.unfreeze()
+        return self.clock()
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move time forward (negative: back) by ``seconds``, frozen or not."""
+        self.backend.clock.advance(check_number("seconds", seconds))
+        return self.clock()
+
+    def set(self, at: float | str) -> dict[str, Any]:
+        """Jump to an absolute instant, keeping the mode."""
+        self.backend.clock.set(check_instant("at", at))
+        return self.clock()
+
+    # --- mailbox ----------------------------------------------------------------------------------
+
+    def messages(
+        self,
+        to: str | None = None,
+        purpose: str | None = None,
+        include_failed: bool = False,
+        pool_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Emails and SMS the pools sent, oldest first (failed ones only with ``include_failed``)."""
+        check_str("to", to, optional=True)
+        check_str("purpose", purpose, optional=True)
+        check_str("pool_id", pool_id, optional=True)
+        if not isinstance(include_failed, bool):
+            raise ControlError("include_failed", f"expected true or false, got {include_failed!r}")
+        return [m.to_dict() for m in self.backend.mailbox.list(to, purpose, pool_id, include_failed)]
+
+    def latest_code(self, to: str | None, purpose: str | None = None) -> str | None:
+        """The code in the newest delivered message to ``to`` (and of ``purpose``), or None."""
+        check_str("to", to, optional=True)
+        check_str("purpose", purpose, optional=True)
+        return self.backend.mailbox.latest_code(to, purpose)
+
+    def clear_mailbox(self) -> int:
+        """Empty the mailbox; returns how many messages were dropped."""
+        return self.backend.mailbox.clear()
+
+    # --- faults -----------------------------------------------------------------------------------
+
+    def arm_fault(
+        self,
+        kind: str,
+        operation: str | None = None,
+        recipient: str | None = None,
+        channel: str | None = None,
+        count: int | None = None,
+    ) -> dict[str, Any]:
+        """Arm a fault (see harness.engine.faults for kinds); ``count`` None = until cleared."""
+        from harness.protocol import service_model
+
+        check_choice("kind", kind, FAULT_KINDS)
+        if operation is not None:
+            check_str("operation", operation)
+            if operation not in service_model().operation_names:
+                raise ControlError("operation", f"{operation!r} is not a cognito-idp operation name (e.g. SignUp)")
+        check_str("recipient", recipient, optional=True)
+        check_choice("channel", channel, CHANNELS, optional=True)
+        if count is not None:
+            check_int("count", count, minimum=1)
+        return self.backend.faults.arm(kind, operation, recipient, channel, count).to_dict()
+
+    def faults(self) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in self.backend.faults.list()]
+
+    def clear_faults(self, id: int | None = None) -> int:  # noqa: A002 - the fault's id
+        """Disarm one fault (by id) or all; returns how many were disarmed."""
+        if id is None:
+            return self.backend.faults.clear()
+        check_int("id", id)
+        cleared = self.backend.faults.clear(id)
+        if not cleared:
+            raise ControlError("id", f"no armed fault with id {id}", 404)
+        return cleared
+
+    # --- keys -------------------------------------------------------------------------------------
+
+    def _pool(self, pool_id: Any) -> UserPool:
+        check_str("pool_id", pool_id)
+        pool = self.backend.pools.get(pool_id)
+        if pool is None:
+            known = ", ".join(self.backend.pools) or "none"
+            raise ControlError("pool_id", f"no user pool {pool_id!r} (known: {known})", 404)
+        return pool
+
+    def _key(self, pool: UserPool, kid: Any, field: str = "kid") -> SigningKey:
+        check_str(field, kid)
+        key = pool.keyring.find(kid)
+        if key is None:
+            raise ControlError(field, f"pool {pool.pool_id} has no key with kid {kid!r}", 404)
+        return key
+
+    @staticmethod
+    def _describe(key: SigningKey) -> dict[str, Any]:
+        out = dict(key.describe())
+        out["jwk"] = key.jwk()
+        out["public_pem"] = key.public_pem().decode()
+        return out
+
+    def keys(self, pool_id: str) -> list[dict[str, Any]]:
+        """Every key of the pool, oldest first: kid, use, active, published, JWK and public PEM."""
+        with self.backend.lock:
+            pool = self._pool(pool_id)
+            pool.keyring.ensure_active()
+            return [self._describe(k) for k in pool.keyring.keys]
+
+    def rotate_keys(
+        self, pool_id: str, uses: Iterable[str] = KEY_USES, unpublish_old: bool = False
+    ) -> dict[str, Any]:
+        """New signing keys for ``uses``; the old ones stop signing but stay published unless told."""
+        if isinstance(uses, str) or not isinstance(uses, (list, tuple)) or not uses:
+            raise ControlError("uses", f"expected a non-empty list of {', '.join(KEY_USES)}, got {uses!r}")
+        for use in uses:
+            check_choice("uses", use, KEY_USES)
+        if not isinstance(unpublish_old, bool):
+            raise ControlError("unpublish_old", f"expected true or false, got {unpublish_old!r}")
+        with self.backend.lock:
+            pool = self._pool(pool_id)
+            old = {use: pool.keyring.active(use).kid for use in uses}  # type: ignore[arg-type]
+            made = pool.keyring.rotate(tuple(dict.fromkeys(uses)), unpublish_old=unpublish_old)  # type: ignore[arg-type]
+            for key in made:
+                self.backend.events.emit(
+                    ev.KEY_ROTATED, pool.pool_id, use=key.use, old_kid=old[key.use], new_kid=key.kid,
+                    old_published=not unpublish_old,
+                )
+            return {"retired": list(old.values()), "new": [self._describe(k) for k in made]}
+
+    def retire_key(self, pool_id: str, kid: str) -> dict[str, Any]:
+        """Stop a key signing (a fresh key takes over its use); it stays published."""
+        with self.backend.lock:
+            pool = self._pool(pool_id)
+            key = self._key(pool, kid)
+            was_active = key.active
+            pool.keyring.retire(key.kid)
+            replacement = pool.keyring.active(key.use) if was_active else None
+            self.backend.events.emit(
+                KEY_RETIRED, pool.pool_id, kid=key.kid, use=key.use,
+                new_kid=replacement.kid if replacement else None,
+            )
+            return {"retired": self._describe(key), "replacement": self._describe(replacement) if replacement else None}
+
+    def _set_published(self, pool_id: str, kid: str, published: bool) -> dict[str, Any]:
+        with self.backend.lock:
+            pool = self._pool(pool_id)
+            key = self._key(pool, kid)
+            pool.keyring.set_published(key.kid, published)
+            self.backend.events.emit(KEY_PUBLISHED if published else KEY_UNPUBLISHED, pool.pool_id,
+                                     kid=key.kid, use=key.use, active=key.active)
+            return self._describe(key)
+
+    def publish_key(self, pool_id: str, kid: str) -> dict[str, Any]:
+        """List the key in the JWKS again."""
+        return self._set_published(pool_id, kid, True)
+
+    def unpublish_key(self, pool_id: str, kid: str) -> dict[str, Any]:
+        """Drop the key from the JWKS: its tokens stop verifying (also for the emulator's own APIs)."""
+        return self._set_published(pool_id, kid, False)
+
+    def foreign_jwk(self, kid: str = "foreign") -> dict[str, str]:
+        """Public JWK of the key ``sign_with="foreign"`` signs with (for jwk/jku injection tests)."""
+        check_str("kid", kid)
+        return public_jwk(foreign_key(self.backend.seed).public_key(), kid)
+
+    # --- minting and token status --------------------------------------------------------------
+
+    def _client(self, pool: UserPool, client_id: Any) -> AppClient:
+        if client_id is None:
+            if not pool.clients:
+                raise ControlError("client_id", f"pool {pool.pool_id} has no app client", 404)
+            return next(iter(pool.clients.values()))
+        check_str("client_id", client_id)
+        client = pool.clients.get(client_id)
+        if client is None:
+            raise ControlError("client_id", f"pool {pool.pool_id} has no app client {client_id!r}", 404)
+        return client
+
+    def mint(
+        self,
+        pool_id: str,
+        username: str,
+        token_use: str = "access",
+        client_id: str | None = None,
+        claims: dict[str, Any] | None = None,
+        header: dict[str, Any] | None = None,
+        sign_with: str = "pool",
+        expires_in: float | None = None,
+        issued_at: float | str | None = None,
+    ) -> str:
+        """A token for a user, as the pool would issue it, then bent as asked.
+
+        The claims are Cognito's exactly (a new session is opened, so the
+        token carries ``origin_jti`` and a global sign-out revokes it);
+        ``issued_at`` sets ``iat``/``auth_time`` (default: the virtual now),
+        ``expires_in`` sets ``exp = iat + expires_in`` (negative: already
+        expired; default: the client's validity). ``claims`` and ``header``
+        override members, ``None`` deletes one (e.g. ``{"exp": None}``,
+        ``{"kid": None}``; header extras such as ``jku``, ``jwk``, ``x5u``
+        or ``alg`` land verbatim).
+
+        ``sign_with``:
+
+        * ``"pool"``: RS256 with the pool's active key for ``token_use`` (a real token).
+        * ``"foreign"``: RS256 with a key the pool never published (derived
+          from the seed, see :meth:`foreign_jwk`); the header keeps the
+          pool's kid, so it looks right and only the signature is wrong.
+        * ``"none"``: ``alg: none`` and an empty signature (override
+          ``header={"alg": "NoNe"}`` for other spellings).
+        * ``"hs256-public-key"``: HS256 keyed with the pool key's public PEM
+          (SubjectPublicKeyInfo, as in the JWKS): algorithm confusion.
+        * ``"hs256:<secret>"``: HS256 with that secret (``"hs256:"`` = empty key).
+        * ``"retired:<kid>"``: RS256 with that pool key, whatever its state
+          (retired, unpublished or active), kid in the header.
+        """
+        check_choice("token_use", token_use, ("access", "id"))
+        check_str("username", username)
+        overrides = check_object("claims", claims)
+        header_overrides = check_object("header", header)
+        check_str("sign_with", sign_with)
+        if expires_in is not None:
+            check_number("expires_in", expires_in)
+        iat = None if issued_at is None else int(check_instant("issued_at", issued_at))
+        b = self.backend
+        with b.lock:
+            pool = self._pool(pool_id)
+            client = self._client(pool, client_id)
+            user = find_user(pool, username)
+            if user is None:
+                raise ControlError("username", f"pool {pool.pool_id} has no user {username!r}", 404)
+            signer = self._signer(pool, token_use, sign_with)
+            now = b.clock.now_int() if iat is None else iat
+            session = tokens.new_session(b, pool, client, user, [tokens.ADMIN_SCOPE], auth_time=now)
+            if token_use == "access":
+                built = tokens.access_token_claims(b, pool, client, user, session, now, now, session.scopes)
+            else:
+                built = tokens.id_token_claims(b, pool, client, user, session, now, now)
+            if expires_in is not None:
+                built["exp"] = now + int(expires_in)
+            final = with_overrides(built, overrides)
+            if isinstance(final.get("jti"), str):
+                pool.jti_origin[final["jti"]] = session.origin_jti
+            token = signer(final, header_overrides)
+            b.events.emit(
+                TOKEN_MINTED, pool.pool_id, username=user.username, sub=user.sub, client_id=client.client_id,
+                token_use=token_use, sign_with=sign_with, jti=final.get("jti"), origin_jti=session.origin_jti,
+            )
+            return token
+
+    def _signer(self, pool: UserPool, token_use: str, sign_with: str) -> Any:
+        """A function (claims, header overrides) -> token for one ``sign_with`` mode."""
+        active = pool.keyring.active(token_use)  # type: ignore[arg-type]
+
+        def rs256(key_kid: str, private: Any) -> Any:
+            return lambda c, h: sign_custom(c, alg="RS256", kid=key_kid, header_overrides=h, rsa_key=private)
+
+        if sign_with == "pool":
+            return lambda c, h: sign_jwt(c, active) if not h else rs256(active.kid, active.private_key)(c, h)
+        if sign_with == "foreign":
+            return rs256(active.kid, foreign_key(self.backend.seed))
+        if sign_with == "none":
+            return lambda c, h: sign_custom(c, alg="none", kid=active.kid, header_overrides=h)
+        if sign_with == "hs256-public-key":
+            secret = active.public_pem()
+            return lambda c, h: sign_custom(c, alg="HS256", kid=active.kid, header_overrides=h, hmac_secret=secret)
+        if sign_with.startswith("hs256:"):
+            secret = sign_with[len("hs256:"):].encode()
+            return lambda c, h: sign_custom(c, alg="HS256", kid=active.kid, header_overrides=h, hmac_secret=secret)
+        if sign_with.startswith("retired:"):
+            key = self._key(pool, sign_with[len("retired:"):], field="sign_with")
+            return rs256(key.kid, key.private_key)
+        raise ControlError("sign_with", f"expected {SIGN_WITH_HELP}, got {sign_with!r}")
+
+    def token_status(self, token: str) -> dict[str, Any]:
+        """Known? Which pool, user, session; revoked (and why), expired, active."""
+        check_str("token", token)
+        return tokens.token_status(self.backend, token)
+
+    # --- events -----------------------------------------------------------------------------------
+
+    def events(
+        self,
+        type: str | None = None,  # noqa: A002 - the event's type
+        since: int = 0,
+        pool_id: str | None = None,
+        **match: Any,
+    ) -> list[dict[str, Any]]:
+        """Events after sequence number ``since``; ``type`` may end in ``*`` ("token.*");
+        other keyword arguments must equal members of the event's data."""
+        check_str("type", type, optional=True)
+        check_int("since", since, minimum=0)
+        check_str("pool_id", pool_id, optional=True)
+        found = self.backend.events.list(type, pool_id=pool_id, since=since)
+        return [
+            e.to_dict() for e in found if all(_matches(e.data.get(k), v) for k, v in match.items())
+        ]
+
+    def event_count(
+        self,
+        type: str | None = None,  # noqa: A002
+        since: int = 0,
+        pool_id: str | None = None,
+        **match: Any,
+    ) -> int:
+        return len(self.events(type, since, pool_id, **match))
+
+    def last_event(self) -> int:
+        """The sequence number of the newest event (use as ``since`` later)."""
+        return self.backend.events.last_seq
+
+    # --- snapshot ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole emulator state as a JSON-able dict."""
+        return snap.dump(self.backend)
+
+    def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Bring back a :meth:`snapshot` exactly; returns :meth:`info`."""
+        try:
+            snap.load(self.backend, snapshot)
+        except snap.SnapshotError as exc:
+            raise ControlError(f"snapshot.{exc.field}" if exc.field != "snapshot" else "snapshot", str(exc)) from None
+        return self.info()
+
+
+def __getattr__(name: str) -> Any:
+    """``RemoteControl`` and the per-concern views live in harness.control_client."""
+    if name in ("RemoteControl", "ClockControl", "MailboxControl", "FaultControl"):
+        from harness import control_client
+
+        return getattr(control_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Control", "ControlError", "SIGN_WITH_HELP"]

@@ -1,0 +1,280 @@
+"""The sign-in core shared by every authentication flow and challenge.
+
+One :class:`SignIn` is one attempt through one app client and flow. It holds
+the order of checks Cognito applies: SECRET_HASH, then the user (unknown:
+UserNotFoundException, or the generic "Incorrect username or password." with
+PreventUserExistenceErrors=ENABLED), disabled / reset-required users and the
+lockout before the password, and only after a correct password the states
+that would otherwise leak (UNCONFIRMED, FORCE_CHANGE_PASSWORD, an expired
+temporary password). Every refusal is an ``auth.failure`` event with a reason.
+
+Challenge ``Session`` strings live in ``pool.auth_sessions`` for
+AuthSessionValidity minutes of virtual time; an expired one is remembered a
+while longer so the caller hears "session is expired" rather than "invalid".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.engine import attributes as attrs
+from harness.engine import events as ev
+from harness.engine import lockout, srp, tokens, users
+from harness.engine.common import check_secret_hash, find_user
+from harness.engine.models import AppClient, AuthSession, User, UserPool
+from harness.engine.passwords import check_policy, verify_password
+from harness.errors import CognitoError, Err
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.engine.store import Backend
+
+SESSION_BYTES = 600  # an 800-character Session, inside the model's 20-2048
+KEEP_EXPIRED_SESSIONS = 3600.0
+ATTRIBUTE_PREFIX = "userAttributes."
+SIGN_UP_CONFIRMED = "SIGN_UP_CONFIRMED"  # a ConfirmSignUp Session, accepted by USER_AUTH
+
+
+def required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise Err.MISSING_AUTH_PARAMETER.error(name=name)
+    return value
+
+
+def secret_alternates(user: User | None) -> tuple[str, ...]:
+    """Names a SECRET_HASH may have been computed with besides the one typed."""
+    if user is None:
+        return ()
+    aliases = (user.attributes.get(a, "") for a in ("email", "phone_number", "preferred_username"))
+    return (user.username, user.sub, *aliases)
+
+
+def find_session(
+    backend: Backend, pool: UserPool, client: AppClient, session_id: str | None, challenge: str,
+    *, mismatch: Err = Err.CHALLENGE_MISMATCH,
+) -> AuthSession:
+    """The live challenge session a request names, or Cognito's session error.
+
+    ``mismatch`` is the error for a live session of another kind (a challenge
+    answered with the wrong ChallengeName, or a session offered where it
+    does not belong).
+    """
+    session = pool.auth_sessions.get(session_id or "")
+    if session is None or session.client_id != client.client_id:
+        raise Err.INVALID_SESSION.error()
+    if backend.clock.now() >= session.expires_at:
+        raise Err.SESSION_EXPIRED.error()
+    if session.challenge != challenge:
+        raise mismatch.error()
+    return session
+
+
+def close_session(pool: UserPool, session: AuthSession) -> None:
+    pool.auth_sessions.pop(session.session, None)
+
+
+@dataclass
+class SignIn:
+    """One sign-in attempt: where it comes from and which flow it is."""
+
+    backend: Backend
+    pool: UserPool
+    client: AppClient
+    flow: str
+    admin: bool = False
+
+    @classmethod
+    def resume(cls, backend: Backend, pool: UserPool, client: AppClient, session: AuthSession) -> SignIn:
+        """Continue the attempt a challenge session belongs to."""
+        return cls(backend, pool, client, session.flow, session.admin)
+
+    # --- failures -------------------------------------------------------------------------
+
+    @property
+    def hides_existence(self) -> bool:
+        return self.client.prevent_user_existence_errors == "ENABLED"
+
+    def fail(self, username: str, reason: str, error: CognitoError) -> CognitoError:
+        """Log an ``auth.failure`` and hand back the error for the caller to raise."""
+        self.backend.events.emit(
+            ev.AUTH_FAILURE, self.pool.pool_id, username=username, client_id=self.client.client_id,
+            flow=self.flow, reason=reason, error=error.type,
+        )
+        return error
+
+    def unknown_user(self, username: str) -> CognitoError:
+        error = Err.INCORRECT_CREDENTIALS.error() if self.hides_existence else Err.USER_NOT_FOUND.error()
+        return self.fail(username, "user_not_found", error)
+
+    # --- lookups ----------------------------------------------------------------------------
+
+    def lookup(self, username: str, secret_hash: str | None) -> User | None:
+        """The user a sign-in names, after the client's SECRET_HASH check."""
+        user = find_user(self.pool, username)
+        check_secret_hash(self.client, username, secret_hash, *secret_alternates(user))
+        return user
+
+    def session_user(self, session: AuthSession, responses: dict[str, str]) -> User | None:
+        """The user a challenge session was opened for (None if gone or simulated)."""
+        username = required(responses, "USERNAME")
+        user = None
+        if session.user_sub:
+            user = self.pool.users.get(self.pool.user_key(session.username))
+            if user is not None and user.sub != session.user_sub:
+                user = None
+        check_secret_hash(
+            self.client, username, responses.get("SECRET_HASH"), session.username, *secret_alternates(user)
+        )
+        return user
+
+    def open_session(self, username: str, challenge: str, user_sub: str = "") -> AuthSession:
+        now = self.backend.clock.now()
+        sessions = self.pool.auth_sessions
+        for key, old in list(sessions.items()):
+            if old.expires_at + KEEP_EXPIRED_SESSIONS < now:
+                del sessions[key]
+        session = AuthSession(
+            session=self.backend.ids.token_blob(SESSION_BYTES),
+            pool_id=self.pool.pool_id,
+            client_id=self.client.client_id,
+            username=username,
+            challenge=challenge,
+            created=now,
+            expires_at=now + self.client.auth_session_validity_minutes * 60,
+            admin=self.admin,
+            flow=self.flow,
+            user_sub=user_sub,
+        )
+        sessions[session.session] = session
+        return session
+
+    # --- before and after the password ---------------------------------------------------------
+
+    def precheck(self, user: User) -> None:
+        """States refused before the password is looked at, then the lockout."""
+        if not user.enabled:
+            raise self.fail(user.username, "user_disabled", Err.USER_DISABLED.error())
+        if user.status == "RESET_REQUIRED":
+            raise self.fail(user.username, "password_reset_required", Err.PASSWORD_RESET_REQUIRED.error())
+        lockout.check(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
+
+    def signed_in(self, user: User) -> dict[str, Any]:
+        result = tokens.sign_in(self.backend, self.pool, self.client, user, flow=self.flow)
+        return {"AuthenticationResult": result, "ChallengeParameters": {}}
+
+    def after_password(self, user: User) -> dict[str, Any]:
+        """The user proved the password: tokens, or the state that still stands in the way."""
+        lockout.record_success(self.backend, user)
+        if user.status == "UNCONFIRMED":
+            raise self.fail(user.username, "user_not_confirmed", Err.USER_NOT_CONFIRMED.error())
+        if user.status == "FORCE_CHANGE_PASSWORD":
+            expires = user.temporary_password_expires
+            if expires is not None and self.backend.clock.now() >= expires:
+                raise self.fail(user.username, "temporary_password_expired", Err.TEMP_PASSWORD_EXPIRED.error())
+            return self.new_password_challenge(user)
+        return self.signed_in(user)
+
+    def new_password_challenge(self, user: User) -> dict[str, Any]:
+        session = self.open_session(user.username, "NEW_PASSWORD_REQUIRED", user.sub)
+        shown = {k: v for k, v in user.attributes.items() if k not in ("sub", "identities")}
+        missing = [ATTRIBUTE_PREFIX + name for name in attrs.missing_required(self.pool, user)]
+        return {
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "Session": session.session,
+            "ChallengeParameters": {
+                "USER_ID_FOR_SRP": user.username,
+                "requiredAttributes": json.dumps(missing),
+                "userAttributes": json.dumps(shown),
+            },
+        }
+
+    # --- the password itself ---------------------------------------------------------------------
+
+    def password(self, user: User | None, username: str, password: str) -> dict[str, Any]:
+        """Check a plain password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH PASSWORD)."""
+        if user is None:
+            raise self.unknown_user(username)
+        self.precheck(user)
+        if not verify_password(user, password):
+            raise lockout.record_failure(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
+        return self.after_password(user)
+
+    def _credentials(self, user: User) -> srp.Credentials:
+        """The user's SRP credentials; a user without a password gets unmatchable fake ones."""
+        if user.srp_verifier and user.srp_salt:
+            return srp.credentials_for(user)
+        fake = srp.simulated_credentials(self.backend, self.pool, user.username)
+        return srp.Credentials(user_id=user.username, salt_hex=fake.salt_hex, verifier=fake.verifier)
+
+    def srp_begin(self, user: User | None, username: str, srp_a: str | None) -> dict[str, Any]:
+        """SRP step 1: answer SRP_A with the PASSWORD_VERIFIER challenge.
+
+        Unknown users get a simulated, stable challenge when existence errors
+        are hidden (and fail at step 2 like a wrong password).
+        """
+        big_a = srp.parse_a(srp_a)
+        if user is None:
+            if not self.hides_existence:
+                raise self.unknown_user(username)
+            creds = srp.simulated_credentials(self.backend, self.pool, username)
+            session = self.open_session(username, "PASSWORD_VERIFIER")
+        else:
+            self.precheck(user)
+            creds = self._credentials(user)
+            session = self.open_session(user.username, "PASSWORD_VERIFIER", user.sub)
+        params = srp.begin(self.backend, session, big_a, creds)
+        return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": params}
+
+    def srp_verify(self, session: AuthSession, responses: dict[str, str]) -> dict[str, Any]:
+        """SRP step 2: check PASSWORD_CLAIM_SIGNATURE (the session answers once)."""
+        user = self.session_user(session, responses)
+        close_session(self.pool, session)
+        if user is None:
+            simulated = srp.simulated_credentials(self.backend, self.pool, session.username)
+            srp.signature_valid(self.backend, self.pool, session, simulated, responses)  # still validates the input
+            if session.user_sub and not self.hides_existence:
+                raise self.unknown_user(session.username)
+            raise self.fail(session.username, "user_not_found", Err.INCORRECT_CREDENTIALS.error())
+        self.precheck(user)
+        if not srp.signature_valid(self.backend, self.pool, session, self._credentials(user), responses):
+            raise lockout.record_failure(
+                self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow, reason="wrong_password_srp"
+            )
+        return self.after_password(user)
+
+    # --- NEW_PASSWORD_REQUIRED ---------------------------------------------------------------------
+
+    def complete_new_password(self, session: AuthSession, responses: dict[str, str]) -> dict[str, Any]:
+        """Replace a temporary password (and supply missing required attributes)."""
+        password = required(responses, "NEW_PASSWORD")
+        user = self.session_user(session, responses)
+        if user is None:
+            close_session(self.pool, session)
+            raise self.unknown_user(session.username)
+        if not user.enabled:
+            close_session(self.pool, session)
+            raise self.fail(user.username, "user_disabled", Err.USER_DISABLED.error())
+        if user.status != "FORCE_CHANGE_PASSWORD":
+            close_session(self.pool, session)
+            raise Err.INVALID_SESSION.error()
+        given = {k[len(ATTRIBUTE_PREFIX):]: v for k, v in responses.items() if k.startswith(ATTRIBUTE_PREFIX)}
+        for name in given:
+            attr = self.pool.schema.get(name)
+            if attr is not None and attr.required and user.attributes.get(name):
+                raise Err.PROVIDED_ATTRIBUTE_IMMUTABLE.error(name=name)
+        missing = [name for name in attrs.missing_required(self.pool, user) if not given.get(name)]
+        if missing:
+            raise Err.REQUIRED_ATTRIBUTES_MISSING.error(names=" and ".join(missing))
+        check_policy(self.pool, password, "other")
+        attrs.check_writable(self.pool, self.client, given)
+        attrs.validate_values(self.pool, given, user=user)
+        users.set_user_password(self.backend, self.pool, user, password, permanent=True, reason="NEW_PASSWORD_REQUIRED")
+        if given:
+            users.update_attributes(self.backend, self.pool, user, given, client=self.client)
+        close_session(self.pool, session)
+        return self.signed_in(user)
+
+
+__all__ = ["SIGN_UP_CONFIRMED", "SignIn", "find_session", "close_session", "required", "secret_alternates", "ATTRIBUTE_PREFIX"]

@@ -1,0 +1,248 @@
+"""Lambda triggers, emulated: the PreSignUp hook.
+
+A pool's ``LambdaConfig.PreSignUp`` holds a Lambda ARN, as in Cognito. The
+harness binds an ARN to a handler in :class:`TriggerRegistry`
+(``backend.triggers``): a Python callable (it receives Cognito's event dict
+and returns it, or mutates it in place) or a loopback HTTP URL (the event is
+POSTed as JSON; the answer is the event with ``response`` filled in).
+:func:`set_trigger` does both at once. An ARN with no bound handler is
+skipped (recorded as a ``trigger.unbound`` event), so pools copied from real
+configurations still work.
+
+The pool lock is released while the handler runs: a real Lambda runs outside
+Cognito, and the usual PreSignUp auto-link calls AdminLinkProviderForUser back
+over HTTP, which would otherwise deadlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlsplit
+
+from harness.errors import CognitoError, Err
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.engine.models import UserPool
+    from harness.engine.store import Backend
+
+TRIGGER_SOURCES = ("PreSignUp_SignUp", "PreSignUp_ExternalProvider", "PreSignUp_AdminCreateUser")
+TRIGGER_NAMES = ("PreSignUp",)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+HTTP_TIMEOUT = 10.0
+TRIGGER_INVOKED = "trigger.invoked"
+TRIGGER_FAILED = "trigger.failed"
+TRIGGER_UNBOUND = "trigger.unbound"
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class PreSignUpResponse:
+    """What the trigger decided (Cognito's ``response`` object)."""
+
+    auto_confirm_user: bool = False
+    auto_verify_email: bool = False
+    auto_verify_phone: bool = False
+    invoked: bool = False  # False when the pool has no (bound) PreSignUp trigger
+
+
+class TriggerRegistry:
+    """Lambda ARN -> Python callable or loopback URL, for one emulator."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._handlers: dict[str, Handler | str] = {}
+
+    def bind(self, arn: str, handler: Handler | str) -> None:
+        if isinstance(handler, str):
+            check_loopback_url(handler)
+        elif not callable(handler):
+            raise TypeError("a trigger handler is a callable or a loopback http(s) URL")
+        with self._lock:
+            self._handlers[arn] = handler
+
+    def unbind(self, arn: str) -> bool:
+        with self._lock:
+            return self._handlers.pop(arn, None) is not None
+
+    def get(self, arn: str) -> Handler | str | None:
+        with self._lock:
+            return self._handlers.get(arn)
+
+    def describe(self) -> dict[str, str]:
+        with self._lock:
+            return {arn: h if isinstance(h, str) else f"python:{getattr(h, '__qualname__', repr(h))}"
+                    for arn, h in self._handlers.items()}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._handlers.clear()
+
+
+def check_loopback_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"trigger URL must be http(s) on loopback (127.0.0.1/localhost), got {url!r}")
+
+
+def trigger_arn(pool: UserPool, trigger: str) -> str:
+    return f"arn:aws:lambda:{pool.region}:{pool.account_id}:function:harness-{pool.pool_id}-{trigger}"
+
+
+def set_trigger(backend: Backend, pool_id: str, trigger: str, handler: Handler | str | None) -> str | None:
+    """Point the pool's ``LambdaConfig[trigger]`` at a handler (None removes it); returns the ARN."""
+    if trigger not in TRIGGER_NAMES:
+        raise ValueError(f"unsupported trigger {trigger!r}; expected one of {', '.join(TRIGGER_NAMES)}")
+    with backend.lock:
+        pool = backend.pool(pool_id)
+        if handler is None:
+            arn = pool.lambda_config.pop(trigger, None)
+            if arn:
+                backend.triggers.unbind(arn)
+            return None
+        arn = trigger_arn(pool, trigger)
+        backend.triggers.bind(arn, handler)
+        pool.lambda_config[trigger] = arn
+        return arn
+
+
+@contextlib.contextmanager
+def released(lock: Any) -> Iterator[None]:
+    """Release a re-entrant lock fully (if this thread holds it) for the block."""
+    owned = getattr(lock, "_is_owned", None)
+    if owned is None or not owned():
+        yield
+        return
+    state = lock._release_save()
+    try:
+        yield
+    finally:
+        lock._acquire_restore(state)
+
+
+def _event(backend: Backend, pool: UserPool, source: str, username: str, client_id: str | None,
+           attributes: dict[str, str], validation_data: dict[str, str] | None,
+           client_metadata: dict[str, str] | None) -> dict[str, Any]:
+    request: dict[str, Any] = {"userAttributes": dict(attributes), "validationData": validation_data or None}
+    if client_metadata:
+        request["clientMetadata"] = dict(client_metadata)
+    return {
+        "version": "1",
+        "region": pool.region,
+        "userPoolId": pool.pool_id,
+        "userName": username,
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id or "CLIENT_ID_NOT_APPLICABLE"},
+        "triggerSource": source,
+        "request": request,
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    }
+
+
+def _invoke_http(url: str, event: dict[str, Any]) -> dict[str, Any]:
+    import requests
+
+    try:
+        answer = requests.post(url, json=event, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as exc:
+        raise Err.LAMBDA_UNEXPECTED.error(trigger="PreSignUp", detail=type(exc).__name__) from None
+    if answer.status_code >= 400:
+        try:
+            body = answer.json()
+            message = body.get("errorMessage") or body.get("message") or answer.text
+        except ValueError:
+            message = answer.text
+        raise _TriggerRaised(str(message).strip() or f"HTTP {answer.status_code}")
+    try:
+        result = answer.json()
+    except ValueError:
+        raise Err.LAMBDA_BAD_RESPONSE.error() from None
+    if not isinstance(result, dict):
+        raise Err.LAMBDA_BAD_RESPONSE.error()
+    return result
+
+
+class _TriggerRaised(Exception):
+    """The trigger reported an error (Lambda's errorMessage)."""
+
+
+def _invoke(handler: Handler | str, event: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(handler, str):
+        return _invoke_http(handler, event)
+    try:
+        result = handler(event)
+    except CognitoError:
+        raise
+    except Exception as exc:  # the trigger's own error, as a Lambda error message
+        raise _TriggerRaised(str(exc) or type(exc).__name__) from None
+    if result is None:
+        return event
+    if not isinstance(result, dict):
+        raise Err.LAMBDA_BAD_RESPONSE.error()
+    return result
+
+
+def _flag(response: dict[str, Any], name: str) -> bool:
+    value = response.get(name, False)
+    if isinstance(value, str):
+        return value.lower() == "true"
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise Err.LAMBDA_BAD_RESPONSE.error()
+
+
+def run_pre_signup(
+    backend: Backend,
+    pool: UserPool,
+    trigger_source: str,
+    user_attributes: dict[str, str],
+    username: str,
+    client_id: str | None,
+    validation_data: dict[str, str] | None = None,
+    client_metadata: dict[str, str] | None = None,
+) -> PreSignUpResponse:
+    """Run the pool's PreSignUp trigger, if any, and return its decision.
+
+    Raises UserLambdaValidationException "PreSignUp failed with error <msg>."
+    when the trigger fails, InvalidLambdaResponseException for an answer that
+    is not Cognito's event shape, UnexpectedLambdaException when an HTTP
+    trigger cannot be reached.
+    """
+    if trigger_source not in TRIGGER_SOURCES:
+        raise ValueError(f"unknown PreSignUp trigger source {trigger_source!r}")
+    arn = pool.lambda_config.get("PreSignUp")
+    if not arn:
+        return PreSignUpResponse()
+    handler = backend.triggers.get(arn)
+    if handler is None:
+        backend.events.emit(TRIGGER_UNBOUND, pool.pool_id, trigger="PreSignUp", arn=arn, source=trigger_source)
+        return PreSignUpResponse()
+    event = _event(backend, pool, trigger_source, username, client_id, user_attributes,
+                   validation_data, client_metadata)
+    try:
+        with released(backend.lock):
+            result = _invoke(handler, copy.deepcopy(event))
+    except _TriggerRaised as exc:
+        backend.events.emit(TRIGGER_FAILED, pool.pool_id, trigger="PreSignUp", source=trigger_source,
+                            username=username, error=str(exc))
+        raise Err.PRE_SIGNUP_FAILED.error(message=str(exc)) from None
+    response = result.get("response")
+    if not isinstance(response, dict):
+        raise Err.LAMBDA_BAD_RESPONSE.error()
+    decision = PreSignUpResponse(
+        auto_confirm_user=_flag(response, "autoConfirmUser"),
+        auto_verify_email=_flag(response, "autoVerifyEmail"),
+        auto_verify_phone=_flag(response, "autoVerifyPhone"),
+        invoked=True,
+    )
+    backend.events.emit(TRIGGER_INVOKED, pool.pool_id, trigger="PreSignUp", source=trigger_source,
+                        username=username, response=json.loads(json.dumps(response, default=str)))
+    return decision
+
+
+__all__ = ["PreSignUpResponse", "TriggerRegistry", "run_pre_signup", "set_trigger", "trigger_arn", "released"]

@@ -1,0 +1,500 @@
+"""Pool definitions: a TOML file that describes a ready-to-use user pool.
+
+``load_pool(backend, path)`` reads the file, checks every key (a mistake is a
+:class:`PoolDefinitionError` naming the file, the key and what was expected)
+and builds the pool THROUGH the cognito-idp operations (CreateUserPool,
+CreateUserPoolClient, CreateGroup, AdminCreateUser, ...), validated against
+the botocore model first, so a definition obeys exactly the rules an API
+caller does. The result is a :class:`PoolHandle` with the ids, the client
+secrets and the seed users' passwords.
+
+The format (``fixtures/pools/default.toml`` is a complete, commented example)::
+
+    generated_users = 3                 # extra Faker users (seeded from the backend seed)
+    generated_password = "..."          # their password
+    generated_groups = ["tenant-{tenant}-member"]
+
+    [pool]                              # name, issuer ("local" | "aws"), alias_attributes,
+                                        # username_attributes, auto_verified_attributes, ...
+    [pool.password_policy]              # minimum_length, require_*, temporary_password_validity_days
+    [[pool.custom_attributes]]          # name (without "custom:"), type, mutable, min/max
+    [tenants]                           # names = [...]: expands "{tenant}" in group names
+    [[groups]]                          # name, description, precedence, role_arn
+    [clients.<name>]                    # generate_secret, explicit_auth_flows, OAuth settings, ...
+    [[users]]                           # username, password, email, phone_number, attributes,
+                                        # groups, status, enabled
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import CognitoError
+from harness.pooldef_reader import DefinitionTable, PoolDefinitionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.engine.store import Backend
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_POOL_NAME = "default.toml"
+GENERATED_PASSWORD = "Generated-Passw0rd!"
+USER_STATUSES = ("CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED")
+ATTRIBUTE_TYPES = ("String", "Number", "DateTime", "Boolean")
+ISSUER_MODES = ("local", "aws")
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+@dataclass
+class ClientHandle:
+    name: str
+    client_id: str
+    client_secret: str | None
+
+
+@dataclass
+class UserHandle:
+    username: str
+    password: str | None
+    sub: str
+    email: str | None = None
+    phone_number: str | None = None
+    status: str = "CONFIRMED"
+    groups: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    generated: bool = False
+
+
+@dataclass
+class PoolHandle:
+    """What a test or app needs to use a loaded pool."""
+
+    pool_id: str
+    name: str
+    region: str
+    issuer: str
+    jwks_url: str
+    source: str
+    clients: dict[str, ClientHandle] = field(default_factory=dict)
+    users: dict[str, UserHandle] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
+    tenants: list[str] = field(default_factory=list)
+
+    @property
+    def client(self) -> ClientHandle:
+        """The default client: the first public one (else the first)."""
+        for c in self.clients.values():
+            if c.client_secret is None:
+                return c
+        return next(iter(self.clients.values()))
+
+    def user(self, username: str) -> UserHandle:
+        return self.users[username]
+
+
+# --- the builder --------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Turns a checked definition into cognito-idp calls."""
+
+    def __init__(self, backend: Backend, file: str) -> None:
+        self.backend = backend
+        self.file = file
+
+    def call(self, key: str, operation: str, params: dict[str, Any],
+             keys_by_error: dict[str, str] | None = None) -> dict[str, Any]:
+        """Run one operation; a refusal names ``key`` (or the key ``keys_by_error`` gives its type)."""
+        from harness.protocol import validate_input
+
+        try:
+            return self.backend.call(operation, validate_input(operation, params))
+        except CognitoError as exc:
+            where = (keys_by_error or {}).get(exc.type, key)
+            raise PoolDefinitionError(self.file, where, f"{operation} refused it: {exc.type}: {exc.message.strip()}") \
+                from None
+
+    # --- pool --------------------------------------------------------------------------------
+
+    def pool_params(self, t: DefinitionTable) -> tuple[dict[str, Any], str]:
+        params: dict[str, Any] = {"PoolName": t.get("name", str, "harness-default")}
+        issuer = t.get("issuer", str, "local", choices=ISSUER_MODES)
+        for key, member in (("alias_attributes", "AliasAttributes"), ("username_attributes", "UsernameAttributes"),
+                            ("auto_verified_attributes", "AutoVerifiedAttributes")):
+            value = t.strings(key)
+            if value is not None:
+                params[member] = value
+        params["UsernameConfiguration"] = {"CaseSensitive": t.get("username_case_sensitive", bool, False)}
+        params["MfaConfiguration"] = t.get("mfa", str, "OFF", choices=("OFF", "ON", "OPTIONAL"))
+        params["DeletionProtection"] = t.get("deletion_protection", str, "INACTIVE", choices=("ACTIVE", "INACTIVE"))
+        params["AdminCreateUserConfig"] = {
+            "AllowAdminCreateUserOnly": t.get("allow_admin_create_user_only", bool, False)
+        }
+        recovery = t.strings("account_recovery")
+        if recovery is not None:
+            params["AccountRecoverySetting"] = {
+                "RecoveryMechanisms": [{"Name": n, "Priority": i + 1} for i, n in enumerate(recovery)]
+            }
+        require = t.strings("attributes_require_verification_before_update")
+        if require is not None:
+            params["UserAttributeUpdateSettings"] = {"AttributesRequireVerificationBeforeUpdate": require}
+        template = {}
+        for key, member in (("verification_email_subject", "EmailSubject"),
+                            ("verification_email_message", "EmailMessage"),
+                            ("verification_sms_message", "SmsMessage")):
+            value = t.get(key, str, None)
+            if value is not None:
+                template[member] = value
+        if template:
+            params["VerificationMessageTemplate"] = template
+        policy = t.table("password_policy")
+        if policy is not None:
+            params["Policies"] = {"PasswordPolicy": self.password_policy(policy)}
+        schema = [self.custom_attribute(a) for a in t.tables("custom_attributes")]
+        if schema:
+            params["Schema"] = schema
+        t.done()
+        return params, issuer
+
+    @staticmethod
+    def password_policy(t: DefinitionTable) -> dict[str, Any]:
+        out = {
+            "MinimumLength": t.get("minimum_length", int, 8),
+            "RequireUppercase": t.get("require_uppercase", bool, True),
+            "RequireLowercase": t.get("require_lowercase", bool, True),
+            "RequireNumbers": t.get("require_numbers", bool, True),
+            "RequireSymbols": t.get("require_symbols", bool, True),
+            "TemporaryPasswordValidityDays": t.get("temporary_password_validity_days", int, 7),
+        }
+        history = t.get("password_history_size", int, None)
+        if history is not None:
+            out["PasswordHistorySize"] = history
+        t.done()
+        return out
+
+    @staticmethod
+    def custom_attribute(t: DefinitionTable) -> dict[str, Any]:
+        name = t.get("name", str, what='a name without the "custom:" prefix')
+        if name.startswith("custom:"):
+            raise t.fail("name", f'expected the name without the "custom:" prefix, got {name!r}')
+        kind = t.get("type", str, "String", choices=ATTRIBUTE_TYPES)
+        spec: dict[str, Any] = {
+            "Name": name,
+            "AttributeDataType": kind,
+            "Mutable": t.get("mutable", bool, True),
+            "DeveloperOnlyAttribute": t.get("developer_only", bool, False),
+        }
+        low, high = t.get("min", int, None), t.get("max", int, None)
+        if kind == "String":
+            spec["StringAttributeConstraints"] = {"MinLength": str(low if low is not None else 0),
+                                                  "MaxLength": str(high if high is not None else 2048)}
+        elif kind == "Number" and (low is not None or high is not None):
+            spec["NumberAttributeConstraints"] = {
+                k: str(v) for k, v in (("MinValue", low), ("MaxValue", high)) if v is not None
+            }
+        t.done()
+        return spec
+
+    # --- groups ---------------------------------------------------------------------------------
+
+    def groups(self, pool_id: str, tables: list[DefinitionTable], tenants: list[str]) -> list[str]:
+        names: list[str] = []
+        for t in tables:
+            template = t.get("name", str)
+            params: dict[str, Any] = {"UserPoolId": pool_id}
+            description = t.get("description", str, None)
+            precedence = t.get("precedence", int, None)
+            role_arn = t.get("role_arn", str, None)
+            t.done()
+            expanded = [template.replace("{tenant}", x) for x in tenants] if "{tenant}" in template else [template]
+            if "{tenant}" in template and not tenants:
+                raise t.fail("name", "uses {tenant} but [tenants].names is empty or missing")
+            for i, name in enumerate(expanded):
+                group = dict(params, GroupName=name)
+                if description is not None:
+                    group["Description"] = description.replace("{tenant}", tenants[i] if tenants else "")
+                if precedence is not None:
+                    group["Precedence"] = precedence
+                if role_arn is not None:
+                    group["RoleArn"] = role_arn
+                self.call(t.key("name"), "CreateGroup", group)
+                names.append(name)
+        return names
+
+    # --- clients --------------------------------------------------------------------------------
+
+    CLIENT_LISTS = (
+        ("explicit_auth_flows", "ExplicitAuthFlows"),
+        ("read_attributes", "ReadAttributes"),
+        ("write_attributes", "WriteAttributes"),
+        ("callback_urls", "CallbackURLs"),
+        ("logout_urls", "LogoutURLs"),
+        ("allowed_oauth_flows", "AllowedOAuthFlows"),
+        ("allowed_oauth_scopes", "AllowedOAuthScopes"),
+        ("supported_identity_providers", "SupportedIdentityProviders"),
+    )
+    CLIENT_INTS = (
+        ("access_token_validity", "AccessTokenValidity"),
+        ("id_token_validity", "IdTokenValidity"),
+        ("refresh_token_validity", "RefreshTokenValidity"),
+        ("auth_session_validity", "AuthSessionValidity"),
+    )
+
+    def client(self, pool_id: str, name: str, t: DefinitionTable) -> ClientHandle:
+        params: dict[str, Any] = {"UserPoolId": pool_id, "ClientName": t.get("client_name", str, name),
+                                  "GenerateSecret": t.get("generate_secret", bool, False)}
+        for key, member in self.CLIENT_LISTS:
+            value = t.strings(key)
+            if value is not None:
+                params[member] = value
+        for key, member in self.CLIENT_INTS:
+            value = t.get(key, int, None)
+            if value is not None:
+                params[member] = value
+        params["EnableTokenRevocation"] = t.get("enable_token_revocation", bool, True)
+        params["PreventUserExistenceErrors"] = t.get("prevent_user_existence_errors", str, "ENABLED",
+                                                     choices=("ENABLED", "LEGACY"))
+        oauth = t.get("allowed_oauth_flows_user_pool_client", bool, None)
+        if oauth is None:
+            oauth = bool(params.get("AllowedOAuthFlows"))
+        params["AllowedOAuthFlowsUserPoolClient"] = oauth
+        redirect = t.get("default_redirect_uri", str, None)
+        if redirect is not None:
+            params["DefaultRedirectURI"] = redirect
+        units = t.table("token_validity_units")
+        if units is not None:
+            params["TokenValidityUnits"] = {
+                member: units.get(key, str, None, choices=("seconds", "minutes", "hours", "days"))
+                for key, member in (("access_token", "AccessToken"), ("id_token", "IdToken"),
+                                    ("refresh_token", "RefreshToken"))
+                if key in units.data
+            }
+            units.done()
+        rotation = t.table("refresh_token_rotation")
+        if rotation is not None:
+            params["RefreshTokenRotation"] = {
+                "Feature": "ENABLED" if rotation.get("enabled", bool, True) else "DISABLED",
+                "RetryGracePeriodSeconds": rotation.get("retry_grace_period_seconds", int, 0),
+            }
+            rotation.done()
+        t.done()
+        created = self.call(t.path, "CreateUserPoolClient", params)["UserPoolClient"]
+        return ClientHandle(name=name, client_id=created["ClientId"], client_secret=created.get("ClientSecret"))
+
+    # --- users ----------------------------------------------------------------------------------
+
+    def user(self, pool_id: str, t: DefinitionTable, clients: dict[str, ClientHandle]) -> UserHandle:
+        username = t.get("username", str)
+        password = t.get("password", str, None)
+        status = t.get("status", str, "CONFIRMED", choices=USER_STATUSES)
+        attributes = t.table("attributes")
+        attrs: dict[str, str] = {}
+        if attributes is not None:
+            for name, value in attributes.data.items():
+                if isinstance(value, bool):
+                    value = "true" if value else "false"
+                if not isinstance(value, (str, int, float)):
+                    raise attributes.fail(name, f"expected a string (or number/boolean), got {value!r}")
+                attrs[name] = str(value)
+                attributes.used.add(name)
+        for key in ("email", "phone_number"):
+            value = t.get(key, str, None)
+            if value is not None:
+                attrs[key] = value
+                verified = t.get(f"{key}_verified", bool, True)
+                attrs.setdefault(f"{key}_verified", "true" if verified else "false")
+            else:
+                t.get(f"{key}_verified", bool, None)
+        groups = t.strings("groups", []) or []
+        enabled = t.get("enabled", bool, True)
+        t.done()
+        if password is None and status != "FORCE_CHANGE_PASSWORD":
+            raise t.fail("password", f"required for a {status} user")
+        attribute_list = [{"Name": k, "Value": v} for k, v in attrs.items()]
+        if status == "UNCONFIRMED":
+            self.sign_up(t, pool_id, username, password or "", attrs, clients)
+        else:
+            params: dict[str, Any] = {"UserPoolId": pool_id, "Username": username, "UserAttributes": attribute_list,
+                                      "MessageAction": "SUPPRESS"}
+            if password is not None:
+                params["TemporaryPassword"] = password
+            self.call(t.key("username"), "AdminCreateUser", params,
+                      {"InvalidPasswordException": t.key("password")})
+            if status == "CONFIRMED":
+                self.call(t.key("password"), "AdminSetUserPassword",
+                          {"UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": True})
+        for group in groups:
+            self.call(t.key("groups"), "AdminAddUserToGroup",
+                      {"UserPoolId": pool_id, "Username": username, "GroupName": group})
+        if not enabled:
+            self.call(t.key("enabled"), "AdminDisableUser", {"UserPoolId": pool_id, "Username": username})
+        user = self.backend.pool(pool_id).users[self.backend.pool(pool_id).user_key(username)]
+        return UserHandle(username=user.username, password=password, sub=user.sub, email=attrs.get("email"),
+                          phone_number=attrs.get("phone_number"), status=status, groups=list(groups),
+                          attributes=dict(user.attributes))
+
+    def sign_up(self, t: DefinitionTable, pool_id: str, username: str, password: str, attrs: dict[str, str],
+                clients: dict[str, ClientHandle]) -> None:
+        """An UNCONFIRMED user signs up through an app client (its code lands in the mailbox)."""
+        from harness.engine.common import secret_hash
+
+        if not clients:
+            raise t.fail("status", "an UNCONFIRMED user signs up through an app client; define [clients.*] first")
+        client = next((c for c in clients.values() if c.client_secret is None), next(iter(clients.values())))
+        params: dict[str, Any] = {
+            "ClientId": client.client_id, "Username": username, "Password": password,
+            "UserAttributes": [{"Name": k, "Value": v} for k, v in attrs.items() if not k.endswith("_verified")],
+        }
+        if client.client_secret:
+            params["SecretHash"] = secret_hash(client.client_id, client.client_secret, username)
+        self.call(t.key("username"), "SignUp", params, {"InvalidPasswordException": t.key("password")})
+
+    def generated(self, pool_id: str, count: int, password: str, groups: list[str], tenants: list[str],
+                  has_tenant_attribute: bool, taken: set[str]) -> list[UserHandle]:
+        """``count`` Faker users, seeded from the backend seed (same seed, same people)."""
+        from faker import Faker
+
+        fake = Faker("en_US")
+        fake.seed_instance(self.backend.seed)
+        made = []
+        for i in range(count):
+            first, last = fake.first_name(), fake.last_name()
+            username = f"{first}.{last}".lower().replace("'", "")
+            while username in taken:
+                username = f"{username}{i}"
+            taken.add(username)
+            tenant = tenants[i % len(tenants)] if tenants else None
+            attrs = {"email": f"{username}@{(tenant or 'example')}.example", "email_verified": "true",
+                     "given_name": first, "family_name": last}
+            if tenant and has_tenant_attribute:
+                attrs["custom:tenant"] = tenant
+            key = f"generated_users[{i}]"
+            self.call(key, "AdminCreateUser", {
+                "UserPoolId": pool_id, "Username": username, "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": k, "Value": v} for k, v in attrs.items()],
+            })
+            self.call(key, "AdminSetUserPassword",
+                      {"UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": True})
+            names = [g.replace("{tenant}", tenant or "") for g in groups if tenant or "{tenant}" not in g]
+            for group in names:
+                self.call(key, "AdminAddUserToGroup", {"UserPoolId": pool_id, "Username": username, "GroupName": group})
+            user = self.backend.pool(pool_id).users[self.backend.pool(pool_id).user_key(username)]
+            made.append(UserHandle(username=username, password=password, sub=user.sub, email=attrs["email"],
+                                   groups=names, attributes=dict(user.attributes), generated=True))
+        return made
+
+
+# --- entry points ----------------------------------------------------------------------------------
+
+
+def default_pool_path() -> Path:
+    """``fixtures/pools/default.toml`` at the repository root (works from any cwd).
+
+    The package is installed editable from the repo, so the file sits next to
+    the package's parent; a copy inside the package (for non-editable
+    installs) and the current directory are tried as fallbacks.
+    """
+    candidates = [
+        PACKAGE_ROOT.parent / "fixtures" / "pools" / DEFAULT_POOL_NAME,
+        PACKAGE_ROOT / "fixtures" / "pools" / DEFAULT_POOL_NAME,
+        Path.cwd() / "fixtures" / "pools" / DEFAULT_POOL_NAME,
+    ]
+    for path in candidates:
+        if path.is_file():
+            return path
+    return candidates[0]
+
+
+def read_definition(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise PoolDefinitionError(str(p), "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PoolDefinitionError(str(p), "", f"not valid TOML: {exc}") from None
+
+
+def load_pool(backend: Backend, path: str | Path | None = None, issuer: str | None = None) -> PoolHandle:
+    """Create the pool a definition file describes; ``issuer`` ("local"/"aws") overrides the file's."""
+    source = Path(path) if path is not None else default_pool_path()
+    return build_pool(backend, read_definition(source), str(source), issuer=issuer)
+
+
+def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>",
+               issuer: str | None = None) -> PoolHandle:
+    """Create a pool from an already-parsed definition (a dict shaped like the TOML)."""
+    if issuer is not None and issuer not in ISSUER_MODES:
+        raise PoolDefinitionError(file, "pool.issuer", f"expected one of {', '.join(ISSUER_MODES)}, got {issuer!r}")
+    root = DefinitionTable(file, "", data)
+    builder = _Builder(backend, file)
+    pool_table = root.table("pool") or DefinitionTable(file, "pool", {})
+    tenants_table = root.table("tenants")
+    tenants = (tenants_table.strings("names", []) or []) if tenants_table is not None else []
+    if tenants_table is not None:
+        tenants_table.done()
+    group_tables = root.tables("groups")
+    client_root = root.table("clients")
+    user_tables = root.tables("users")
+    generated_count = root.get("generated_users", int, 0)
+    if generated_count < 0:
+        raise root.fail("generated_users", f"expected a count >= 0, got {generated_count}")
+    generated_password = root.get("generated_password", str, GENERATED_PASSWORD)
+    generated_groups = root.strings("generated_groups", []) or []
+    root.done()
+
+    params, file_issuer = builder.pool_params(pool_table)
+    with backend.lock:
+        created = builder.call("pool", "CreateUserPool", params)["UserPool"]
+        pool_id = created["Id"]
+        pool = backend.pool(pool_id)
+        pool.issuer_mode = issuer or file_issuer
+        groups = builder.groups(pool_id, group_tables, tenants)
+        clients: dict[str, ClientHandle] = {}
+        if client_root is not None:
+            for name in client_root.data:
+                client_root.used.add(name)
+                table = DefinitionTable(file, client_root.key(name), client_root.data[name])
+                clients[name] = builder.client(pool_id, name, table)
+        users: dict[str, UserHandle] = {}
+        for t in user_tables:
+            handle = builder.user(pool_id, t, clients)
+            if handle.username in users:
+                raise t.fail("username", f"duplicate user {handle.username!r}")
+            users[handle.username] = handle
+        if generated_count:
+            for g in generated_groups:
+                if g.replace("{tenant}", tenants[0] if tenants else "") not in groups:
+                    raise root.fail("generated_groups", f"group {g!r} is not defined in [[groups]]")
+            made = builder.generated(pool_id, generated_count, generated_password, generated_groups, tenants,
+                                     "custom:tenant" in pool.schema, set(users))
+            users.update({u.username: u for u in made})
+        return PoolHandle(
+            pool_id=pool_id,
+            name=pool.name,
+            region=pool.region,
+            issuer=backend.issuer(pool),
+            jwks_url=backend.jwks_url(pool),
+            source=file,
+            clients=clients,
+            users=users,
+            groups=groups,
+            tenants=tenants,
+        )
+
+
+__all__ = [
+    "ClientHandle",
+    "PoolDefinitionError",
+    "PoolHandle",
+    "UserHandle",
+    "build_pool",
+    "default_pool_path",
+    "load_pool",
+    "read_definition",
+]

@@ -1,0 +1,203 @@
+"""pytest fixtures for testing code against a local Cognito (registered as ``cognito_harness``).
+
+Installed with the package; nothing to configure::
+
+    def test_sign_in(cognito_pool):
+        tokens = cognito_pool.sign_in("alice")            # USER_PASSWORD_AUTH via the web client
+        assert cognito_pool.idp.get_user(AccessToken=tokens["AccessToken"])
+
+    def test_expiry(cognito_pool, cognito_clock):
+        cognito_clock.advance(3601)                        # no sleeping
+
+Fixtures:
+
+* ``cognito_emulator`` (session): one in-process emulator on a free loopback port.
+* ``cognito_pool`` (function): resets the emulator and loads the pool definition
+  (``fixtures/pools/default.toml`` or ``--cognito-pool FILE``); a :class:`CognitoPool`
+  with ``pool_id``, ``client_id``, ``client_secret``, ``clients``, ``users``, ``idp``,
+  ``url``, ``issuer``, ``jwks_url`` and ``control``.
+* ``cognito_control``: :class:`harness.control.Control` over the emulator.
+* ``cognito_clock``, ``cognito_mailbox``, ``cognito_faults``: the clock, mailbox and
+  fault views (clock set back to real time and faults cleared after the test).
+* ``cognito_idp``: a real boto3 ``cognito-idp`` client pointed at the emulator.
+
+Importing this module starts nothing; the emulator starts when a test first asks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+DEFAULT_SEED = 1234
+
+
+def _present(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# The runner's pytest mode (``pytest --cognito-target spec.toml``) lives in its own
+# module and is loaded with this plugin once it exists.
+pytest_plugins = [m for m in ("harness.runner.pytest_mode",) if _present(m)]
+
+
+# --- options -----------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Command-line options of the cognito-harness plugin.
+
+    EXTENSION POINT: further options (e.g. issue 4's ``--cognito-target``) go in this
+    function or in ``harness/runner/pytest_mode.py``'s own ``pytest_addoption``
+    (loaded automatically through ``pytest_plugins`` above), in the same group.
+    ``--cognito-seed`` is shared: when pytest_mode is present it defines it and
+    the fixtures here read the same value.
+    """
+    group = parser.getgroup("cognito-harness", "cognito-harness (local Amazon Cognito)")
+    if "harness.runner.pytest_mode" not in pytest_plugins:  # else that module defines the same option
+        group.addoption(
+            "--cognito-seed",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"seed fixing ids, codes, keys and generated users (default {DEFAULT_SEED})",
+        )
+    group.addoption(
+        "--cognito-pool",
+        metavar="FILE",
+        default=None,
+        help="pool definition TOML that cognito_pool loads (default: fixtures/pools/default.toml)",
+    )
+
+
+# --- what cognito_pool returns -------------------------------------------------------------------
+
+
+@dataclass
+class CognitoPool:
+    """A ready pool: ids, secrets, seed users, a boto3 client and the control plane."""
+
+    pool_id: str
+    client_id: str
+    client_secret: str | None
+    region: str
+    url: str
+    issuer: str
+    jwks_url: str
+    idp: Any
+    control: Any
+    handle: Any
+    clients: dict[str, Any] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)
+
+    def user(self, username: str) -> Any:
+        return self.users[username]
+
+    def secret_hash(self, username: str, client: str | None = None) -> str | None:
+        """SECRET_HASH for ``username`` with a client that has a secret (None for a public client)."""
+        from harness.engine.common import secret_hash
+
+        c = self.clients[client] if client else self.handle.client
+        return secret_hash(c.client_id, c.client_secret, username) if c.client_secret else None
+
+    def sign_in(self, username: str, password: str | None = None, client: str | None = None) -> dict[str, Any]:
+        """USER_PASSWORD_AUTH through a real InitiateAuth call; returns the AuthenticationResult."""
+        c = self.clients[client] if client else self.handle.client
+        params = {"USERNAME": username, "PASSWORD": password or self.users[username].password}
+        digest = self.secret_hash(username, c.name)
+        if digest:
+            params["SECRET_HASH"] = digest
+        response = self.idp.initiate_auth(ClientId=c.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
+        return response["AuthenticationResult"]
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+
+def _seed(config: pytest.Config) -> int:
+    seed = config.getoption("cognito_seed", None)
+    return DEFAULT_SEED if seed is None else int(seed)
+
+
+@pytest.fixture(scope="session")
+def cognito_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One in-process emulator for the session, on a free 127.0.0.1 port."""
+    from harness.server import Emulator
+
+    emulator = Emulator.start(seed=_seed(request.config))
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def cognito_idp(cognito_emulator: Any) -> Any:
+    """A real boto3 cognito-idp client pointed at the emulator (test credentials)."""
+    return cognito_emulator.boto3_client()
+
+
+@pytest.fixture()
+def cognito_control(cognito_emulator: Any) -> Any:
+    """The control plane (:class:`harness.control.Control`) of the emulator."""
+    from harness.control import Control
+
+    return Control(cognito_emulator.backend)
+
+
+@pytest.fixture()
+def cognito_pool(request: pytest.FixtureRequest, cognito_emulator: Any, cognito_idp: Any,
+                 cognito_control: Any) -> CognitoPool:
+    """A fresh emulator state with the pool definition loaded (every test starts equal)."""
+    from harness.pooldef import load_pool
+
+    cognito_control.reset(_seed(request.config))
+    handle = load_pool(cognito_emulator.backend, request.config.getoption("cognito_pool"))
+    default = handle.client
+    return CognitoPool(
+        pool_id=handle.pool_id,
+        client_id=default.client_id,
+        client_secret=default.client_secret,
+        region=handle.region,
+        url=cognito_emulator.url,
+        issuer=handle.issuer,
+        jwks_url=handle.jwks_url,
+        idp=cognito_idp,
+        control=cognito_control,
+        handle=handle,
+        clients=dict(handle.clients),
+        users=dict(handle.users),
+    )
+
+
+@pytest.fixture()
+def cognito_clock(cognito_control: Any) -> Iterator[Any]:
+    """The virtual clock (``now``, ``freeze``, ``unfreeze``, ``advance``, ``set``); real time again afterwards."""
+    from harness.control_client import ClockControl
+
+    yield ClockControl(cognito_control)
+    cognito_control.backend.clock.reset()
+
+
+@pytest.fixture()
+def cognito_mailbox(cognito_control: Any) -> Any:
+    """Every email/SMS the pool sent (``messages``, ``latest``, ``latest_code``, ``clear``)."""
+    from harness.control_client import MailboxControl
+
+    return MailboxControl(cognito_control)
+
+
+@pytest.fixture()
+def cognito_faults(cognito_control: Any) -> Iterator[Any]:
+    """Fault injection (``arm``, ``list``, ``clear``); every fault is cleared after the test."""
+    from harness.control_client import FaultControl
+
+    yield FaultControl(cognito_control)
+    cognito_control.clear_faults()

@@ -1,0 +1,272 @@
+"""Where the pool lives during a run: the in-process emulator, or another cognito-idp endpoint.
+
+* :class:`EmulatorBackend` (default): an in-process emulator with its control
+  plane. Before every scenario the emulator is reset to the run seed and the
+  pool definition is loaded again, so ids, keys and users are the same whatever
+  ran before, and the app's env (pool id, client id) stays valid all run long.
+* :class:`RemoteBackend` (``--backend URL``): moto server, LocalStack or a real
+  pool. There is no control plane: the pool is created once per run through
+  the cognito-idp API, scenarios get fresh seeded users, and scenarios that
+  need the control plane are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.runner.launcher import PoolCoordinates
+from harness.runner.spec import TargetSpec
+
+APP_CLIENT = "app"
+OTHER_CLIENT = "other-app"
+DEFAULT_REGION = "us-east-1"
+TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class BackendError(RuntimeError):
+    """The pool backend could not be prepared (unreachable, rejected the definition): ERROR."""
+
+
+@dataclass
+class PoolPlan:
+    """The pool a run needs, from the spec: tenancy groups, the tenant attribute, two app clients."""
+
+    name: str = "harness-target"
+    groups: list[str] = field(default_factory=list)
+    custom_attributes: list[str] = field(default_factory=list)
+    definition: dict[str, Any] | None = None  # a pool definition file's content, when the spec names one
+    definition_path: str | None = None
+    client: str | None = None
+
+    @classmethod
+    def for_spec(cls, spec: TargetSpec) -> PoolPlan:
+        t = spec.tenancy
+        groups: list[str] = []
+        for tenant in t.tenants:
+            for g in (t.member_group_for(tenant), t.admin_group_for(tenant)):
+                if g and g not in groups:
+                    groups.append(g)
+        attrs = [a for a in (t.attribute, t.admin_attribute) if a and t.uses_attribute]
+        path = spec.pool_definition_path()
+        return cls(groups=groups, custom_attributes=attrs, definition_path=str(path) if path else None,
+                   client=spec.pool.client)
+
+    def path(self) -> str:
+        from harness.pooldef import default_pool_path
+
+        return self.definition_path or str(default_pool_path())
+
+    def describe(self) -> dict[str, Any]:
+        """What the run header records as the pool definition (the emulator loads the file;
+        a foreign backend gets the minimal pool ``provision`` makes)."""
+        from harness.pooldef import read_definition
+
+        if self.definition is None:
+            try:
+                self.definition = read_definition(self.path())
+            except Exception:  # noqa: BLE001 - reported when the pool is loaded
+                self.definition = {}
+        return {
+            "path": self.path(),
+            "definition": self.definition,
+            "client": self.client,
+            "tenancy_groups": list(self.groups),
+            "custom_attributes": list(self.custom_attributes),
+        }
+
+
+def _schema(attrs: list[str]) -> list[dict[str, Any]]:
+    return [{"Name": a.removeprefix("custom:"), "AttributeDataType": "String", "Mutable": True,
+             "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "256"}} for a in attrs]
+
+
+def _client_params(pool_id: str, name: str) -> dict[str, Any]:
+    return {
+        "UserPoolId": pool_id,
+        "ClientName": name,
+        "GenerateSecret": False,
+        "ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                              "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        "EnableTokenRevocation": True,
+        "PreventUserExistenceErrors": "ENABLED",
+    }
+
+
+def provision(idp: Any, plan: PoolPlan) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Create the run's pool through the cognito-idp API; returns (pool_id, clients by name)."""
+    pool = idp.create_user_pool(
+        PoolName=plan.name,
+        AutoVerifiedAttributes=["email"],
+        Schema=[{"Name": "email", "AttributeDataType": "String", "Required": False, "Mutable": True},
+                *_schema(plan.custom_attributes)],
+        AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+    )["UserPool"]
+    pool_id = pool["Id"]
+    clients = {}
+    for name in (APP_CLIENT, OTHER_CLIENT):
+        client = idp.create_user_pool_client(**_client_params(pool_id, name))["UserPoolClient"]
+        clients[name] = client
+    for group in plan.groups:
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    return pool_id, clients
+
+
+class PoolBackend:
+    """Common shape: ``idp`` (boto3 client), ``control`` (or None), ``prepare(seed)`` -> coordinates."""
+
+    name = "backend"
+    control: Any = None
+    idp: Any = None
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+    def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
+        raise NotImplementedError
+
+    def now(self) -> float:
+        return time.time()
+
+
+class EmulatorBackend(PoolBackend):
+    """The in-process emulator: full control plane, fresh pool state per scenario."""
+
+    name = "emulator"
+
+    def __init__(self, plan: PoolPlan, seed: int, region: str = DEFAULT_REGION) -> None:
+        self.plan = plan
+        self.seed = seed
+        self.region = region
+        self.emulator: Any = None
+        self._loaded: tuple[int, dict[str, Any], PoolCoordinates] | None = None
+
+    def start(self) -> None:
+        from harness.control import Control
+        from harness.server import Emulator
+
+        self.emulator = Emulator.start(seed=self.seed, region=self.region)
+        self.control = Control(self.emulator.backend)
+        self.idp = self.emulator.boto3_client()
+
+    def stop(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
+        """Fresh pool state: reset to ``seed`` and load the definition, then freeze the clock at the
+        real now (the app judges exp by its own clock).
+
+        The state right after the first load (signing keys made) is
+        snapshotted; later scenarios restore that snapshot, which is the same
+        state without paying for the password hashing again. For a scenario,
+        the id stream then continues from a seed derived from the run seed and
+        the scenario id: its users, subs and session ids are the same whatever
+        ran before, yet never collide with another scenario's in the app's own
+        state (data keyed by sub, revoked session ids).
+        """
+        if self._loaded is None or self._loaded[0] != seed:
+            coords = self._load(seed)
+            self.control.keys(coords.pool_id)  # make the signing keys now, so every scenario shares them
+            self._loaded = (seed, self.control.snapshot(), coords)
+        else:
+            self.control.restore(self._loaded[1])
+        if scenario_id is not None:
+            from harness.runner.context import scenario_seed
+
+            self.emulator.backend.ids.reseed(scenario_seed(seed, scenario_id) % 2**63)
+        self.control.freeze(time.time())
+        return self._loaded[2]
+
+    def _load(self, seed: int) -> PoolCoordinates:
+        from harness.pooldef import PoolDefinitionError, load_pool
+
+        self.control.reset(seed)
+        self.control.freeze(time.time())
+        try:
+            handle = load_pool(self.emulator.backend, self.plan.path())
+        except PoolDefinitionError as exc:
+            raise BackendError(f"pool definition: {exc}") from None
+        for group in self.plan.groups:  # the spec's tenancy groups, when the definition lacks them
+            if group not in handle.groups:
+                self.idp.create_group(UserPoolId=handle.pool_id, GroupName=group)
+        if self.plan.client is not None and self.plan.client not in handle.clients:
+            raise BackendError(f"pool definition {self.plan.path()} has no client {self.plan.client!r} "
+                               f"(known: {', '.join(handle.clients)})")
+        app = handle.clients[self.plan.client] if self.plan.client else handle.client
+        others = [c for c in handle.clients.values() if c.client_id != app.client_id]
+        other_id = others[0].client_id if others else ""
+        other_secret = (others[0].client_secret or "") if others else ""
+        if not other_id:  # client_id-confusion checks need a second client of the same pool
+            other_id = self.idp.create_user_pool_client(**_client_params(handle.pool_id, OTHER_CLIENT))[
+                "UserPoolClient"]["ClientId"]
+        return PoolCoordinates(
+            region=handle.region,
+            pool_id=handle.pool_id,
+            client_id=app.client_id,
+            client_secret=app.client_secret or "",
+            issuer=handle.issuer,
+            jwks_url=handle.jwks_url,
+            endpoint=self.emulator.url,
+            domain=f"{self.emulator.url}/{handle.pool_id}",
+            other_client_id=other_id,
+            other_client_secret=other_secret,
+        )
+
+    def now(self) -> float:
+        return self.control.now()
+
+
+class RemoteBackend(PoolBackend):
+    """Another cognito-idp endpoint (moto server, LocalStack, a real pool): no control plane."""
+
+    def __init__(self, url: str, plan: PoolPlan, region: str = DEFAULT_REGION) -> None:
+        self.url = url.rstrip("/")
+        self.name = self.url
+        self.plan = plan
+        self.region = region
+        self._coords: PoolCoordinates | None = None
+
+    def start(self) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.idp = boto3.client("cognito-idp", endpoint_url=self.url, region_name=self.region,
+                                config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=15),
+                                **TEST_CREDENTIALS)
+
+    def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
+        """The pool is made once per run; scenarios differ by their seeded users."""
+        if self._coords is not None:
+            return self._coords
+        try:
+            pool_id, clients = provision(self.idp, self.plan)
+        except Exception as exc:  # botocore EndpointConnectionError, ClientError...
+            raise BackendError(f"backend {self.url} could not create the pool: {type(exc).__name__}: {exc}") from None
+        app = clients[APP_CLIENT]
+        self._coords = PoolCoordinates(
+            region=self.region,
+            pool_id=pool_id,
+            client_id=app["ClientId"],
+            client_secret=app.get("ClientSecret") or "",
+            issuer=f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}",
+            jwks_url=f"{self.url}/{pool_id}/.well-known/jwks.json",
+            endpoint=self.url,
+            domain=self.url,
+            other_client_id=clients[OTHER_CLIENT]["ClientId"],
+        )
+        return self._coords
+
+
+def make_backend(backend: str, plan: PoolPlan, seed: int) -> PoolBackend:
+    if backend in ("", "emulator"):
+        return EmulatorBackend(plan, seed)
+    if not backend.startswith(("http://", "https://")):
+        raise BackendError(f"--backend must be 'emulator' or an http(s) URL of a cognito-idp endpoint, got {backend!r}")
+    return RemoteBackend(backend, plan)
+
+
+__all__ = ["BackendError", "EmulatorBackend", "PoolBackend", "PoolPlan", "RemoteBackend", "make_backend",
+           "provision", "APP_CLIENT", "OTHER_CLIENT"]

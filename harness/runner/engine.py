@@ -1,0 +1,302 @@
+"""Run a selection of scenarios against a target and a pool backend, producing a RunResult.
+
+The order of work for one run:
+
+1. select scenarios (profile, ``-k``, ``--family``, or an exact id list);
+2. start the pool backend and prepare the pool once (the coordinates the app
+   receives through its environment);
+3. start the target (a launch failure makes every selected check ERROR with
+   the address tried);
+4. for each scenario: SKIP when the spec lacks a needed request or the backend
+   lacks the control plane; otherwise reset the pool to the run seed, restart
+   the app if the scenario wants it cold, run it and turn its outcome into a
+   verdict with steps and evidence;
+5. stop the target and the backend, apply the expected-failures list.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from harness import __version__
+from harness.runner.backends import BackendError, PoolBackend, PoolPlan, make_backend
+from harness.runner.context import ScenarioContext
+from harness.runner.launcher import ContainerTarget, LaunchError, PoolCoordinates, ProcessTarget, make_target
+from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, Verdict
+from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
+from harness.runner.spec import TargetSpec, bundled_spec_path
+from harness.runner.target import HarnessError, TargetClient, TargetUnreachable
+
+Progress = Callable[[str, Any], None]
+"""Called with ("start", Scenario) before and ("result", CheckResult) after each check."""
+
+
+@dataclass
+class RunOptions:
+    profile: str = "baseline"
+    keyword: str | None = None
+    families: list[str] = field(default_factory=list)
+    seed: int = 0
+    backend: str = "emulator"
+    ids: list[str] | None = None  # an exact selection (replay)
+    command: list[str] = field(default_factory=list)
+    expected_failures: dict[str, str] = field(default_factory=dict)  # check id -> comment
+
+
+class ExpectedFailuresError(ValueError):
+    """A bad expected-failures file (bad usage: exit 2)."""
+
+
+def load_expected_failures(path: str | Path) -> dict[str, str]:
+    """Check ids a team accepts as failing, with a comment each.
+
+    TOML: ``[[expected_failure]]`` tables with ``id`` and ``comment``, or a
+    top-level ``expected_failures = [...]`` list. JSON: a list of ids or of
+    ``{"id": ..., "comment": ...}`` objects (or ``{"expected_failures": [...]}``).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExpectedFailuresError(f"{path}: cannot read the expected-failures file ({exc.strerror})") from None
+    data: Any
+    suffix = path.suffix.lower()
+    parsers = [json.loads] if suffix == ".json" else [tomllib.loads] if suffix == ".toml" else [json.loads, tomllib.loads]
+    errors = []
+    for parse in parsers:
+        try:
+            data = parse(text)
+            break
+        except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+            errors.append(str(exc))
+    else:
+        raise ExpectedFailuresError(f"{path}: expected a TOML or JSON expected-failures file ({errors[-1]})")
+    if isinstance(data, dict):
+        entries = data.get("expected_failure", data.get("expected_failures"))
+        unknown = set(data) - {"expected_failure", "expected_failures"}
+        if unknown:
+            raise ExpectedFailuresError(f"{path}: unknown key {sorted(unknown)[0]!r}; expected 'expected_failure'")
+    else:
+        entries = data
+    if not isinstance(entries, list):
+        raise ExpectedFailuresError(f"{path}: expected a list of expected failures")
+    out: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            out[entry] = ""
+        elif isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            extra = set(entry) - {"id", "comment"}
+            if extra:
+                raise ExpectedFailuresError(f"{path}: entry {i + 1}: unknown key {sorted(extra)[0]!r}")
+            out[entry["id"]] = str(entry.get("comment", ""))
+        else:
+            raise ExpectedFailuresError(f"{path}: entry {i + 1}: expected a check id or a table with 'id'")
+    return out
+
+
+def reproduction(spec: TargetSpec, options: RunOptions, check_id: str) -> str:
+    parts = ["cognito-harness", "run"]
+    if spec.path.resolve() != bundled_spec_path():
+        parts += ["--target", str(spec.path)]
+    parts += ["--seed", str(options.seed)]
+    if options.profile != "baseline":
+        parts += ["--profile", options.profile]
+    if options.backend not in ("", "emulator"):
+        parts += ["--backend", options.backend]
+    parts += ["-k", check_id]
+    return shlex.join(parts)
+
+
+def _result(s: Scenario, verdict: Verdict, reason: str = "", **kw: Any) -> CheckResult:
+    return CheckResult(
+        check_id=s.id, family=s.family, title=s.title, severity=s.severity, profile=s.profile,
+        requirements=list(s.requirements), remediation=s.remediation, verdict=verdict, reason=reason, **kw,
+    )
+
+
+class Runner:
+    """One run: owns the backend and the target for its duration."""
+
+    def __init__(self, spec: TargetSpec, options: RunOptions, progress: Progress | None = None) -> None:
+        self.spec = spec
+        self.options = options
+        self.progress = progress or (lambda kind, obj: None)
+        self.plan = PoolPlan.for_spec(spec)
+        self.backend: PoolBackend | None = None
+        self.target: Any = None
+        self.client: TargetClient | None = None
+        self.coords: PoolCoordinates | None = None
+
+    def header(self, selection: list[Scenario]) -> RunHeader:
+        return RunHeader(
+            tool_version=__version__,
+            seed=self.options.seed,
+            target=self.spec.name,
+            target_sha256=self.spec.sha256,
+            pool_definition=self.plan.describe(),
+            profile=self.options.profile,
+            selection=[s.id for s in selection],
+            backend=self.options.backend or "emulator",
+            started_at=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            command=list(self.options.command) or [sys.argv[0], *sys.argv[1:]],
+            target_spec_path=str(self.spec.path),
+            keyword=self.options.keyword or "",
+            families=list(self.options.families),
+        )
+
+    def run(self) -> RunResult:
+        catalogue = load_catalogue()
+        selection = select(catalogue, profile=self.options.profile, keyword=self.options.keyword,
+                           families=self.options.families or None, ids=self.options.ids)
+        result = RunResult(header=self.header(selection))
+        started = time.monotonic()
+        try:
+            setup_error = self._setup() if selection else None
+            for s in selection:
+                self.progress("start", s)
+                check = (_result(s, Verdict.ERROR, setup_error, reproduction=reproduction(self.spec, self.options, s.id))
+                         if setup_error else self._run_one(s))
+                result.results.append(check)
+                self.progress("result", check)
+        finally:
+            self._teardown(result)
+        apply_expected_failures(result, self.options.expected_failures, catalogue)
+        result.duration_s = round(time.monotonic() - started, 3)
+        return result
+
+    # --- setup and teardown --------------------------------------------------------------------
+
+    def _setup(self) -> str | None:
+        """Start backend and target; an error message (every check ERRORs with it) or None."""
+        try:
+            self.backend = make_backend(self.options.backend, self.plan, self.options.seed)
+            self.backend.start()
+            self.coords = self.backend.prepare(self.options.seed)
+        except BackendError as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unreachable backend URL, a broken definition
+            return f"pool backend {self.options.backend} failed: {type(exc).__name__}: {exc}"
+        self.target = make_target(self.spec, self.coords)
+        try:
+            self.target.start()
+        except LaunchError as exc:
+            return str(exc)
+        self.client = TargetClient(self.spec, self.target.base_url)
+        return None
+
+    def _teardown(self, result: RunResult) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.target is not None:
+            try:
+                self.target.stop()
+            finally:
+                result.target_logs = self.target.logs()
+        if self.backend is not None:
+            self.backend.stop()
+
+    # --- one scenario --------------------------------------------------------------------------
+
+    def _skip_reason(self, s: Scenario) -> str | None:
+        missing = self.spec.missing(s.needs)
+        if missing:
+            return f"target spec {self.spec.path.name} has no [requests.{missing[0]}] ({s.id} needs it)"
+        if s.control_plane and self.backend is not None and self.backend.control is None:
+            return (f"needs the emulator's control plane (clock, minting, events); backend "
+                    f"{self.backend.name} has none")
+        if s.cold_app and not isinstance(self.target, (ProcessTarget, ContainerTarget)):
+            return "needs a cold app restart, which the harness can only do for a target it launches"
+        return None
+
+    def _run_one(self, s: Scenario) -> CheckResult:
+        repro = reproduction(self.spec, self.options, s.id)
+        skip = self._skip_reason(s)
+        if skip:
+            return _result(s, Verdict.SKIP, skip, reproduction=repro)
+        started = time.monotonic()
+        ctx: ScenarioContext | None = None
+        verdict, reason, expected, actual = Verdict.PASS, "", "", ""
+        try:
+            assert self.backend is not None
+            self.coords = self.backend.prepare(self.options.seed, s.id)
+            self._ensure_target(cold=s.cold_app)
+            ctx = ScenarioContext(scenario=s, spec=self.spec, run_seed=self.options.seed, pool=self.coords,
+                                  backend=self.backend, target=self.client, restart_target=self._restart)
+            log_mark = self.target.mark() if isinstance(self.target, ProcessTarget) else None
+            try:
+                s.run(ctx)
+            finally:
+                if log_mark is not None:
+                    ctx.evidence.extend(self.target.output_since(log_mark))
+        except Failure as exc:
+            verdict, reason, expected, actual = Verdict.FAIL, str(exc), exc.expected, exc.actual
+        except Skip as exc:
+            verdict, reason = Verdict.SKIP, str(exc)
+        except TargetUnreachable as exc:
+            verdict, reason = Verdict.ERROR, str(exc)
+        except (HarnessError, LaunchError, BackendError) as exc:
+            verdict, reason = Verdict.ERROR, str(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in a scenario or the backend: ERROR, never a crash
+            verdict, reason = Verdict.ERROR, f"{type(exc).__name__}: {exc}"
+        evidence: list[Evidence] = []
+        steps = []
+        if ctx is not None:
+            try:
+                ctx.finish()
+            except Exception:  # noqa: BLE001 - evidence collection must not change the verdict
+                pass
+            steps, evidence = ctx.steps, ctx.evidence
+        if verdict is Verdict.ERROR and isinstance(self.target, ProcessTarget) and not self.target.running():
+            reason += f" (the target process exited; last output:\n{self.target.output_tail()})"
+        check = _result(s, verdict, reason, expected=expected, actual=actual, reproduction=repro, steps=steps,
+                        evidence=evidence, duration_s=round(time.monotonic() - started, 3))
+        if verdict is Verdict.FAIL and s.id in self.options.expected_failures:
+            check.expected_failure = self.options.expected_failures[s.id] or "listed in the expected-failures file"
+        return check
+
+    def _ensure_target(self, cold: bool) -> None:
+        """A cold restart when asked; a restart when a launched target died in an earlier scenario."""
+        if isinstance(self.target, ProcessTarget) and (cold or not self.target.running()):
+            self._restart()
+        elif isinstance(self.target, ContainerTarget) and cold:
+            self._restart()
+
+    def _restart(self) -> None:
+        self.target.restart()
+        if self.client is not None:
+            self.client.close()
+        self.client = TargetClient(self.spec, self.target.base_url)
+
+
+def apply_expected_failures(result: RunResult, expected: dict[str, str], catalogue: dict[str, Scenario]) -> None:
+    """Mark accepted FAILs; list entries that did not fail (stale) so the run fails."""
+    by_id = {r.check_id: r for r in result.results}
+    stale = []
+    for check_id, comment in expected.items():
+        r = by_id.get(check_id)
+        if r is None:
+            if check_id not in catalogue:
+                stale.append(check_id)  # names no check at all: a typo or a removed check
+            continue
+        if r.verdict is Verdict.FAIL:
+            r.expected_failure = comment or "listed in the expected-failures file"
+        elif r.verdict is Verdict.PASS:
+            stale.append(check_id)
+    result.stale_expected_failures = stale
+
+
+def run(spec: TargetSpec, options: RunOptions, progress: Progress | None = None) -> RunResult:
+    """Run the selection; the target's captured output lands in ``result.target_logs``."""
+    return Runner(spec, options, progress).run()
+
+
+__all__ = ["ExpectedFailuresError", "RunOptions", "Runner", "apply_expected_failures", "load_expected_failures",
+           "reproduction", "run"]

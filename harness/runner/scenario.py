@@ -1,0 +1,256 @@
+"""The scenario model: small declarative checks registered in one catalogue.
+
+A scenario is a function taking a :class:`~harness.runner.context.ScenarioContext`,
+decorated with its metadata::
+
+    @scenario(id="TV-ACCESS-VALID", family="token-validation", title="A valid access token is accepted",
+              severity="MUST", profile="baseline", requirements=["RFC 8725 §3.1"],
+              remediation="...", needs=["protected"])
+    def valid_access_token(ctx):
+        ...
+
+The function acts on the pool, the clock, the mailbox and the target through
+the context, and signals its outcome by returning (PASS) or raising
+:class:`Failure` (FAIL), :class:`Skip` (SKIP) or anything else (ERROR).
+Scenario modules live in ``scenarios/`` and are listed in ``SCENARIO_MODULES``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.runner.context import ScenarioContext
+
+SEVERITIES = ("MUST", "SHOULD")
+PROFILES = ("baseline", "strict")
+_ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+
+SCENARIO_MODULES = (
+    "scenarios.token_validation",
+    "scenarios.expiry",
+    "scenarios.refresh",
+    "scenarios.logout",
+    "scenarios.federation",
+    "scenarios.email_failure",
+    "scenarios.tenancy",
+    "scenarios.lockout",
+)
+
+
+class Failure(AssertionError):
+    """The target did not do what the check requires: the verdict is FAIL."""
+
+    def __init__(self, message: str, expected: str = "", actual: str = "") -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.actual = actual
+
+
+class Skip(Exception):
+    """The check cannot apply to this target or backend: the verdict is SKIP, with the reason."""
+
+
+ScenarioFn = Callable[["ScenarioContext"], Any]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One check: metadata plus the function that runs it."""
+
+    id: str
+    family: str
+    title: str
+    severity: str
+    profile: str
+    requirements: tuple[str, ...]
+    remediation: str
+    fn: ScenarioFn
+    needs: tuple[str, ...] = ()
+    control_plane: bool = True  # needs the emulator's control plane (clock, mint, events...)
+    cold_app: bool = False  # restart the target before running
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def run(self, ctx: ScenarioContext) -> Any:
+        return self.fn(ctx)
+
+    def text(self) -> str:
+        """What ``-k`` matches against: id, title, aliases and tags (``--family`` selects families)."""
+        return " ".join([self.id, self.title, *self.aliases, *self.tags]).lower()
+
+
+# The catalogue: id -> Scenario, filled at import of the scenario modules.
+CATALOGUE: dict[str, Scenario] = {}
+
+
+def scenario(
+    *,
+    id: str,  # noqa: A002 - the natural name
+    family: str,
+    title: str,
+    severity: str = "MUST",
+    profile: str = "baseline",
+    requirements: list[str] | tuple[str, ...] = (),
+    remediation: str,
+    needs: list[str] | tuple[str, ...] = (),
+    control_plane: bool = True,
+    cold_app: bool = False,
+    aliases: list[str] | tuple[str, ...] = (),
+    tags: list[str] | tuple[str, ...] = (),
+) -> Callable[[ScenarioFn], ScenarioFn]:
+    """Register a scenario function in the catalogue (IDs must be unique and stable)."""
+    if not _ID_RE.match(id):
+        raise ValueError(f"scenario id {id!r} must look like FAMILY-NAME (upper case, dashes)")
+    if severity not in SEVERITIES:
+        raise ValueError(f"scenario {id}: severity must be one of {SEVERITIES}")
+    if profile not in PROFILES:
+        raise ValueError(f"scenario {id}: profile must be one of {PROFILES}")
+    if not remediation.strip():
+        raise ValueError(f"scenario {id}: a remediation line is required")
+
+    def register(fn: ScenarioFn) -> ScenarioFn:
+        existing = CATALOGUE.get(id)
+        if existing is not None and (existing.fn.__module__, existing.fn.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise RuntimeError(f"scenario id {id} registered twice ({existing.fn.__module__}, {fn.__module__})")
+        from harness.runner.spec import REQUEST_NAMES
+
+        unknown = [n for n in needs if n not in REQUEST_NAMES]
+        if unknown:
+            raise ValueError(f"scenario {id}: needs unknown request {unknown[0]!r}")
+        CATALOGUE[id] = Scenario(
+            id=id, family=family, title=title, severity=severity, profile=profile,
+            requirements=tuple(requirements), remediation=remediation.strip(), fn=fn, needs=tuple(needs),
+            control_plane=control_plane, cold_app=cold_app, aliases=tuple(aliases),
+            description=(fn.__doc__ or "").strip(), tags=tuple(tags),
+        )
+        return fn
+
+    return register
+
+
+def load_catalogue() -> dict[str, Scenario]:
+    """Import every scenario module (idempotent) and return the catalogue."""
+    for module in SCENARIO_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # a family not written yet
+            if exc.name != module:
+                raise
+    return CATALOGUE
+
+
+# --- selection ----------------------------------------------------------------------------------
+
+
+class SelectionError(ValueError):
+    """A bad -k expression or an unknown family (bad usage: exit 2)."""
+
+
+_TOKEN_RE = re.compile(r"\s*(\(|\)|\bnot\b|\band\b|\bor\b|[^\s()]+)", re.I)
+
+
+def keyword_matcher(expr: str) -> Callable[[Scenario], bool]:
+    """pytest-style ``-k``: case-insensitive substrings (or globs) joined by and/or/not and parentheses."""
+    tokens = [t for t in _TOKEN_RE.findall(expr) if t.strip()]
+    pos = 0
+
+    def peek() -> str | None:
+        return tokens[pos].lower() if pos < len(tokens) else None
+
+    def take() -> str:
+        nonlocal pos
+        pos += 1
+        return tokens[pos - 1]
+
+    def parse_or() -> Callable[[str], bool]:
+        left = parse_and()
+        while peek() == "or":
+            take()
+            right = parse_and()
+            left = (lambda a, b: lambda t: a(t) or b(t))(left, right)
+        return left
+
+    def parse_and() -> Callable[[str], bool]:
+        left = parse_not()
+        while peek() == "and":
+            take()
+            right = parse_not()
+            left = (lambda a, b: lambda t: a(t) and b(t))(left, right)
+        return left
+
+    def parse_not() -> Callable[[str], bool]:
+        if peek() == "not":
+            take()
+            inner = parse_not()
+            return lambda t: not inner(t)
+        return parse_atom()
+
+    def parse_atom() -> Callable[[str], bool]:
+        tok = peek()
+        if tok is None:
+            raise SelectionError(f"-k {expr!r}: expression ends too early")
+        if tok == "(":
+            take()
+            inner = parse_or()
+            if peek() != ")":
+                raise SelectionError(f"-k {expr!r}: missing ')'")
+            take()
+            return inner
+        if tok in (")", "and", "or"):
+            raise SelectionError(f"-k {expr!r}: unexpected {tok!r}")
+        word = take().lower()
+        if any(c in word for c in "*?["):
+            return lambda t: any(fnmatch.fnmatchcase(part, word) for part in t.split())
+        return lambda t: word in t
+
+    if not tokens:
+        return lambda s: True
+    matcher = parse_or()
+    if pos != len(tokens):
+        raise SelectionError(f"-k {expr!r}: unexpected {tokens[pos]!r}")
+    return lambda s: matcher(s.text())
+
+
+def select(
+    catalogue: dict[str, Scenario],
+    *,
+    profile: str = "baseline",
+    keyword: str | None = None,
+    families: list[str] | None = None,
+    ids: list[str] | None = None,
+) -> list[Scenario]:
+    """The scenarios a run executes, in catalogue order.
+
+    ``strict`` includes the baseline checks; a ``keyword`` that is exactly a
+    check id selects that check alone (whatever its profile); ``ids`` (from a
+    transcript) pins an exact selection.
+    """
+    if profile not in PROFILES:
+        raise SelectionError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    known_families = {s.family for s in catalogue.values()}
+    for fam in families or []:
+        if fam not in known_families:
+            raise SelectionError(f"--family {fam!r}: no such family (known: {', '.join(sorted(known_families))})")
+    if ids is not None:
+        missing = [i for i in ids if i not in catalogue]
+        if missing:
+            raise SelectionError(f"unknown check id {missing[0]!r}")
+        return [catalogue[i] for i in ids]
+    if keyword and keyword.strip().upper() in catalogue:
+        return [catalogue[keyword.strip().upper()]]  # an exact check id (the reproduction one-liner)
+    allowed_profiles = {"baseline"} if profile == "baseline" else {"baseline", "strict"}
+    match = keyword_matcher(keyword) if keyword else (lambda s: True)
+    return [
+        s for s in catalogue.values()
+        if s.profile in allowed_profiles and (not families or s.family in families) and match(s)
+    ]
+
+
+__all__ = ["CATALOGUE", "Failure", "Scenario", "SelectionError", "Skip", "keyword_matcher", "load_catalogue",
+           "scenario", "select"]

@@ -1,0 +1,249 @@
+"""The target spec: a TOML file that says how to reach an app and which requests prove what.
+
+This module holds the spec's shape (dataclasses, known request names and
+placeholders); harness/runner/specfile.py reads and validates files into it.
+Parsing is strict: an unknown key, a wrong type or a bad value raises
+:class:`SpecError` naming the file, the dotted key and what was expected, so a
+typo never silently turns a check into a SKIP. The full format, with a
+commented example, is in docs/target-spec.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Requests the scenarios know by name. Scenarios needing one the spec lacks are SKIPPED.
+REQUEST_NAMES: dict[str, str] = {
+    "protected": "any endpoint that needs a valid token (token-validation checks)",
+    "identity": "returns the app's idea of who the caller is (user_key points at the app's user key)",
+    "private_write": "stores a value in the caller's private data",
+    "private_read": "reads the caller's private data back (value_key points at the value)",
+    "tenant_member": "an action allowed to members of tenant {tenant}",
+    "tenant_admin": "an action allowed only to admins of tenant {tenant}",
+    "signup": "the app's sign-up endpoint",
+    "confirm": "the app's sign-up confirmation endpoint",
+    "resend": "the app's resend-confirmation-code endpoint",
+    "login": "the app's login endpoint (returns tokens or sets a session)",
+    "refresh": "the app's refresh endpoint",
+    "logout": "the app's logout endpoint (should call RevokeToken)",
+    "logout_all": "the app's sign-out-everywhere endpoint (should call GlobalSignOut)",
+    "forgot_password": "the app's forgot-password endpoint",
+    "reset_password": "the app's confirm-forgot-password endpoint",
+}
+
+# Requests that do not present the signed-in user's token unless the spec says so.
+UNAUTHENTICATED_BY_DEFAULT = {"signup", "confirm", "resend", "login", "refresh", "forgot_password", "reset_password"}
+
+# Placeholders a request template may use; scenarios fill them in.
+PLACEHOLDERS = {
+    "tenant", "email", "username", "sub", "password", "new_password", "code", "value",
+    "access_token", "id_token", "refresh_token", "client_id", "pool_id", "region", "user_key",
+}
+COMMAND_PLACEHOLDERS = {"python", "spec_dir", "port"}
+TOKEN_POINTERS = ("access_token", "id_token", "refresh_token")
+HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+DEFAULT_ALLOWED = [200, 201, 202, 204]
+DEFAULT_DENIED = [401, 403]
+
+
+class SpecError(ValueError):
+    """A bad target spec: which file, which key, what was expected."""
+
+    def __init__(self, path: str | Path, key: str, expected: str, got: Any = None, *, has_got: bool = True) -> None:
+        self.path = str(path)
+        self.key = key
+        self.expected = expected
+        where = f"{self.path}: {key}" if key else self.path
+        message = f"{where}: expected {expected}"
+        if has_got:
+            message += f", got {got!r}"
+        super().__init__(message)
+
+
+# --- the spec's parts --------------------------------------------------------------------------
+
+
+@dataclass
+class TargetSection:
+    name: str
+    command: list[str] | None = None
+    cwd: str | None = None
+    ready_url: str | None = None
+    ready_timeout: float = 30.0
+    stop_timeout: float = 5.0
+    env: dict[str, str] = field(default_factory=dict)
+    image: str | None = None
+    container_port: int = 8080
+    base_url: str | None = None
+
+    @property
+    def mode(self) -> str:
+        """"command", "image" or "base_url"."""
+        if self.base_url:
+            return "base_url"
+        return "image" if self.image else "command"
+
+
+@dataclass
+class AuthSection:
+    location: str = "header"  # header | cookie
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    cookie: str = "access_token"
+    token: str = "access"  # access | id
+
+    def present(self, token: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, cookies) that carry ``token`` the way the app expects."""
+        if self.location == "cookie":
+            return {}, {self.cookie: token}
+        value = f"{self.scheme} {token}" if self.scheme else token
+        return {self.header: value}, {}
+
+
+@dataclass
+class RequestSpec:
+    name: str
+    method: str = "GET"
+    path: str = "/"
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: dict[str, str] | None = None
+    auth: bool = True  # present the caller's token per [auth]
+    allowed: list[int] = field(default_factory=lambda: list(DEFAULT_ALLOWED))
+    denied: list[int] = field(default_factory=lambda: list(DEFAULT_DENIED))
+    user_key: str | None = None  # identity: JSON pointer to the app's user key
+    value_key: str | None = None  # private_read: JSON pointer to the stored value
+    pointers: dict[str, str] = field(default_factory=dict)  # access_token/id_token/refresh_token -> pointer
+
+    def placeholders(self) -> set[str]:
+        found: set[str] = set()
+        collect_placeholders(self.path, found)
+        for part in (self.query, self.headers, self.json, self.form):
+            collect_placeholders(part, found)
+        return found
+
+
+@dataclass
+class TenancySection:
+    model: str = "groups"  # groups | attribute | groups+attribute
+    member_group: str | None = "tenant-{tenant}-member"
+    admin_group: str | None = "tenant-{tenant}-admin"
+    attribute: str | None = None  # e.g. custom:tenant, value = tenant name
+    admin_attribute: str | None = None  # e.g. custom:tenant_role
+    admin_value: str = "admin"
+    tenants: list[str] = field(default_factory=lambda: ["acme", "globex"])
+
+    def member_group_for(self, tenant: str) -> str | None:
+        return self.member_group.format(tenant=tenant) if self.member_group and self.uses_groups else None
+
+    def admin_group_for(self, tenant: str) -> str | None:
+        return self.admin_group.format(tenant=tenant) if self.admin_group and self.uses_groups else None
+
+    @property
+    def uses_groups(self) -> bool:
+        return "groups" in self.model
+
+    @property
+    def uses_attribute(self) -> bool:
+        return "attribute" in self.model
+
+
+@dataclass
+class LimitsSection:
+    max_revocation_window_seconds: int = 3600
+    required_scope: str | None = None
+    clock_skew_seconds: int = 300
+    max_jwks_fetches: int = 3  # JWKS fetches an unknown-kid flood may cause
+
+
+@dataclass
+class PoolSection:
+    definition: str | None = None  # path to a pool definition TOML (default: the bundled one)
+    client: str | None = None  # app client name the target uses (default: the definition's first)
+
+
+@dataclass
+class EvidenceSection:
+    mask_secrets: bool = True
+    body_limit: int = 2048
+
+
+@dataclass
+class TargetSpec:
+    path: Path
+    sha256: str
+    target: TargetSection
+    auth: AuthSection = field(default_factory=AuthSection)
+    requests: dict[str, RequestSpec] = field(default_factory=dict)
+    tenancy: TenancySection = field(default_factory=TenancySection)
+    limits: LimitsSection = field(default_factory=LimitsSection)
+    pool: PoolSection = field(default_factory=PoolSection)
+    evidence: EvidenceSection = field(default_factory=EvidenceSection)
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def spec_dir(self) -> Path:
+        return self.path.parent
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.requests for n in names)
+
+    def missing(self, names: list[str] | tuple[str, ...]) -> list[str]:
+        return [n for n in names if n not in self.requests]
+
+    def request(self, name: str) -> RequestSpec:
+        return self.requests[name]
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.spec_dir / p).resolve()
+
+    def pool_definition_path(self) -> Path | None:
+        return self.resolve(self.pool.definition) if self.pool.definition else None
+
+
+def collect_placeholders(value: Any, into: set[str]) -> None:
+    if isinstance(value, str):
+        into.update(_PLACEHOLDER_RE.findall(value))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            collect_placeholders(k, into)
+            collect_placeholders(v, into)
+    elif isinstance(value, list):
+        for v in value:
+            collect_placeholders(v, into)
+
+
+def parse_spec(data: dict[str, Any], path: str | Path, sha256: str = "") -> TargetSpec:
+    """Build a :class:`TargetSpec` from decoded TOML (errors name ``path``)."""
+    from harness.runner.specfile import parse_data
+
+    return parse_data(data, path, sha256)
+
+
+def load_spec(path: str | Path) -> TargetSpec:
+    """Read, hash and validate a spec file (``extends = "base.toml"`` merges a base spec under it)."""
+    from harness.runner.specfile import load_file
+
+    return load_file(path)
+
+
+def bundled_spec_path() -> Path:
+    """The reference app's spec, used when ``run`` gets no ``--target``."""
+    return Path(__file__).resolve().parents[2] / "fixtures" / "targets" / "reference.toml"
+
+
+__all__ = [
+    "AuthSection", "EvidenceSection", "LimitsSection", "PoolSection", "RequestSpec", "SpecError",
+    "TargetSection", "TargetSpec", "TenancySection", "bundled_spec_path", "load_spec", "parse_spec",
+    "REQUEST_NAMES", "PLACEHOLDERS",
+]

@@ -1,0 +1,370 @@
+"""Reading target spec files: TOML, ``extends``, strict per-key validation with named errors.
+
+The shape the files are read into lives in :mod:`harness.runner.spec`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from harness.runner.spec import (
+    COMMAND_PLACEHOLDERS,
+    DEFAULT_ALLOWED,
+    DEFAULT_DENIED,
+    HTTP_METHODS,
+    PLACEHOLDERS,
+    REQUEST_NAMES,
+    TOKEN_POINTERS,
+    UNAUTHENTICATED_BY_DEFAULT,
+    AuthSection,
+    EvidenceSection,
+    LimitsSection,
+    PoolSection,
+    RequestSpec,
+    SpecError,
+    TargetSection,
+    TargetSpec,
+    TenancySection,
+    collect_placeholders,
+)
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to one TOML table with errors that name file and key."""
+
+    def __init__(self, path: Path, prefix: str, table: Any, allowed: set[str]) -> None:
+        self.path = path
+        self.prefix = prefix
+        if not isinstance(table, dict):
+            raise SpecError(path, prefix, "a table")
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            raise SpecError(path, self.key(unknown[0]), f"one of the known keys ({', '.join(sorted(allowed))})",
+                            unknown[0], has_got=False) from None
+        self.table = table
+
+    def key(self, name: str) -> str:
+        return f"[{self.prefix}].{name}" if self.prefix else name
+
+    def error(self, name: str, expected: str) -> SpecError:
+        return SpecError(self.path, self.key(name), expected, self.table.get(name))
+
+    def get(self, name: str, kind: type | tuple[type, ...], expected: str, default: Any = None) -> Any:
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.error(name, expected)
+        if not isinstance(value, kind):
+            raise self.error(name, expected)
+        return value
+
+    def string(self, name: str, default: str | None = None, *, required: bool = False,
+               choices: tuple[str, ...] | None = None, nonempty: bool = False) -> Any:
+        if required and name not in self.table:
+            raise SpecError(self.path, self.key(name), "a string (this key is required)", has_got=False)
+        expected = f"one of {', '.join(repr(c) for c in choices)}" if choices else "a string"
+        value = self.get(name, str, expected, default)
+        if choices and value is not None and value not in choices:
+            raise self.error(name, expected)
+        if nonempty and value is not None and not value.strip():
+            raise self.error(name, "a non-empty string")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        return self.get(name, bool, "true or false", default)
+
+    def number(self, name: str, default: float, *, minimum: float = 0, integer: bool = False) -> Any:
+        kind: tuple[type, ...] = (int,) if integer else (int, float)
+        expected = f"{'an integer' if integer else 'a number'} >= {minimum}"
+        value = self.get(name, kind, expected, default)
+        if value < minimum:
+            raise self.error(name, expected)
+        return value
+
+    def str_table(self, name: str) -> dict[str, str]:
+        value = self.get(name, dict, "a table of strings", {})
+        for k, v in value.items():
+            if not isinstance(v, str):
+                raise SpecError(self.path, f"{self.key(name)}.{k}", "a string", v)
+        return dict(value)
+
+    def str_list(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        value = self.get(name, list, "a list of strings", default)
+        if value is not None and not all(isinstance(v, str) for v in value):
+            raise self.error(name, "a list of strings")
+        return value
+
+    def status_list(self, name: str, default: list[int]) -> list[int]:
+        expected = "a non-empty list of HTTP status codes (integers 100-599)"
+        value = self.get(name, list, expected, default)
+        if not value or not all(isinstance(v, int) and not isinstance(v, bool) and 100 <= v <= 599 for v in value):
+            raise self.error(name, expected)
+        return list(value)
+
+    def pointer(self, name: str) -> str | None:
+        value = self.string(name)
+        if value is not None and value != "" and not value.startswith("/"):
+            raise self.error(name, "a JSON pointer (RFC 6901) such as '/user/id'")
+        return value
+
+
+def _parse_target(path: Path, raw: Any) -> TargetSection:
+    r = _Reader(path, "target", raw, {"name", "command", "cwd", "ready_url", "ready_timeout", "stop_timeout",
+                                      "env", "image", "container_port", "base_url"})
+    name = r.string("name", required=True, nonempty=True)
+    command_raw = r.get("command", (str, list), "a command line (string or list of strings)")
+    command: list[str] | None = None
+    if isinstance(command_raw, str):
+        try:
+            command = shlex.split(command_raw)
+        except ValueError as exc:
+            raise r.error("command", f"a shell-style command line ({exc})") from None
+    elif isinstance(command_raw, list):
+        if not command_raw or not all(isinstance(c, str) for c in command_raw):
+            raise r.error("command", "a non-empty list of strings")
+        command = list(command_raw)
+    if command is not None and not command:
+        raise r.error("command", "a non-empty command")
+    if command is not None:
+        found: set[str] = set()
+        collect_placeholders(command, found)
+        bad = sorted(found - COMMAND_PLACEHOLDERS)
+        if bad:
+            raise r.error("command", f"only the placeholders {{python}}, {{spec_dir}}, {{port}} (unknown {{{bad[0]}}})")
+    image = r.string("image", nonempty=True)
+    base_url = r.string("base_url", nonempty=True)
+    modes = [k for k, v in (("command", command), ("image", image), ("base_url", base_url)) if v]
+    if len(modes) != 1:
+        raise SpecError(path, "[target]", "exactly one of command, image or base_url",
+                        ", ".join(modes) or "none of them")
+    if base_url and not re.match(r"^https?://[^/\s]+", base_url):
+        raise r.error("base_url", "an http:// or https:// URL")
+    ready_url = r.string("ready_url", nonempty=True)
+    if ready_url is not None:
+        found = set()
+        collect_placeholders(ready_url, found)
+        if found - {"port"}:
+            raise r.error("ready_url", "a URL whose only placeholder is {port}")
+        if not ready_url.startswith(("http://", "https://", "/")):
+            raise r.error("ready_url", "an http(s) URL or a path on the target such as '/health'")
+    return TargetSection(
+        name=name,
+        command=command,
+        cwd=r.string("cwd", nonempty=True),
+        ready_url=ready_url,
+        ready_timeout=float(r.number("ready_timeout", 30.0, minimum=0.1)),
+        stop_timeout=float(r.number("stop_timeout", 5.0, minimum=0.1)),
+        env=r.str_table("env"),
+        image=image,
+        container_port=int(r.number("container_port", 8080, minimum=1, integer=True)),
+        base_url=base_url.rstrip("/") if base_url else None,
+    )
+
+
+def _parse_auth(path: Path, raw: Any) -> AuthSection:
+    r = _Reader(path, "auth", raw, {"location", "header", "scheme", "cookie", "token"})
+    return AuthSection(
+        location=r.string("location", "header", choices=("header", "cookie")),
+        header=r.string("header", "Authorization", nonempty=True),
+        scheme=r.string("scheme", "Bearer"),
+        cookie=r.string("cookie", "access_token", nonempty=True),
+        token=r.string("token", "access", choices=("access", "id")),
+    )
+
+
+def _parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
+    prefix = f"requests.{name}"
+    if name not in REQUEST_NAMES:
+        raise SpecError(path, f"[{prefix}]", f"a request named one of {', '.join(REQUEST_NAMES)}", name)
+    r = _Reader(path, prefix, raw, {"method", "path", "query", "headers", "json", "form", "auth", "allowed",
+                                    "denied", "user_key", "value_key", *TOKEN_POINTERS})
+    req_path = r.string("path", required=True, nonempty=True)
+    if not req_path.startswith("/"):
+        raise r.error("path", "a path starting with '/'")
+    json_body = r.table.get("json")
+    form = r.str_table("form") if "form" in r.table else None
+    if json_body is not None and form is not None:
+        raise SpecError(path, f"[{prefix}]", "at most one of json or form", "both", has_got=False)
+    pointers = {k: p for k in TOKEN_POINTERS if (p := r.pointer(k))}
+    spec = RequestSpec(
+        name=name,
+        method=r.string("method", "GET", choices=tuple(sorted(HTTP_METHODS))).upper(),
+        path=req_path,
+        query=r.str_table("query"),
+        headers=r.str_table("headers"),
+        json=json_body,
+        form=form,
+        auth=r.boolean("auth", name not in UNAUTHENTICATED_BY_DEFAULT),
+        allowed=r.status_list("allowed", DEFAULT_ALLOWED),
+        denied=r.status_list("denied", DEFAULT_DENIED),
+        user_key=r.pointer("user_key"),
+        value_key=r.pointer("value_key"),
+        pointers=pointers,
+    )
+    overlap = sorted(set(spec.allowed) & set(spec.denied))
+    if overlap:
+        raise r.error("denied", f"status codes not also listed in allowed (both list {overlap[0]})")
+    unknown = sorted(spec.placeholders() - PLACEHOLDERS)
+    if unknown:
+        raise SpecError(path, f"[{prefix}]", f"placeholders among {{{'}, {'.join(sorted(PLACEHOLDERS))}}}",
+                        "{" + unknown[0] + "}")
+    if name == "identity" and spec.user_key is None:
+        raise SpecError(path, f"[{prefix}].user_key", "a JSON pointer to the app's user key (required for identity)",
+                        has_got=False)
+    return spec
+
+
+def _parse_tenancy(path: Path, raw: Any) -> TenancySection:
+    r = _Reader(path, "tenancy", raw, {"model", "member_group", "admin_group", "attribute", "admin_attribute",
+                                       "admin_value", "tenants"})
+    model = r.string("model", "groups", choices=("groups", "attribute", "groups+attribute"))
+    t = TenancySection(
+        model=model,
+        member_group=r.string("member_group", "tenant-{tenant}-member"),
+        admin_group=r.string("admin_group", "tenant-{tenant}-admin"),
+        attribute=r.string("attribute"),
+        admin_attribute=r.string("admin_attribute"),
+        admin_value=r.string("admin_value", "admin"),
+        tenants=r.str_list("tenants", ["acme", "globex"]) or [],
+    )
+    if len(t.tenants) < 2 or len(set(t.tenants)) != len(t.tenants):
+        raise r.error("tenants", "a list of at least two distinct tenant names")
+    for key in ("member_group", "admin_group"):
+        value = getattr(t, key)
+        if t.uses_groups and value is not None and "{tenant}" not in value:
+            raise r.error(key, "a group name template containing {tenant}")
+    if t.uses_attribute and not t.attribute:
+        raise SpecError(path, "[tenancy].attribute", f"a custom attribute name when model = {model!r}",
+                        has_got=False)
+    for key in ("attribute", "admin_attribute"):
+        value = getattr(t, key)
+        if value is not None and not value.startswith("custom:"):
+            raise r.error(key, "a custom attribute name such as 'custom:tenant'")
+    return t
+
+
+def _parse_limits(path: Path, raw: Any) -> LimitsSection:
+    r = _Reader(path, "limits", raw, {"max_revocation_window_seconds", "required_scope", "clock_skew_seconds",
+                                      "max_jwks_fetches"})
+    return LimitsSection(
+        max_revocation_window_seconds=int(r.number("max_revocation_window_seconds", 3600, integer=True)),
+        required_scope=r.string("required_scope", nonempty=True),
+        clock_skew_seconds=int(r.number("clock_skew_seconds", 300, integer=True)),
+        max_jwks_fetches=int(r.number("max_jwks_fetches", 3, minimum=1, integer=True)),
+    )
+
+
+def _parse_pool(path: Path, raw: Any) -> PoolSection:
+    r = _Reader(path, "pool", raw, {"definition", "client"})
+    return PoolSection(definition=r.string("definition", nonempty=True), client=r.string("client", nonempty=True))
+
+
+def _parse_evidence(path: Path, raw: Any) -> EvidenceSection:
+    r = _Reader(path, "evidence", raw, {"mask_secrets", "body_limit"})
+    return EvidenceSection(mask_secrets=r.boolean("mask_secrets", True),
+                           body_limit=int(r.number("body_limit", 2048, minimum=64, integer=True)))
+
+
+def parse_data(data: dict[str, Any], path: str | Path, sha256: str = "") -> TargetSpec:
+    """Build a :class:`TargetSpec` from decoded TOML (errors name ``path``)."""
+    path = Path(path)
+    top = _Reader(path, "", data, {"target", "auth", "requests", "tenancy", "limits", "pool", "evidence", "extends"})
+    if "target" not in data:
+        raise SpecError(path, "[target]", "a [target] table with at least name and command or base_url",
+                        has_got=False)
+    requests_raw = top.table.get("requests", {})
+    if not isinstance(requests_raw, dict):
+        raise SpecError(path, "[requests]", "a table of named requests", requests_raw)
+    return TargetSpec(
+        path=path,
+        sha256=sha256,
+        target=_parse_target(path, data["target"]),
+        auth=_parse_auth(path, data.get("auth", {})),
+        requests={name: _parse_request(path, name, raw) for name, raw in requests_raw.items()},
+        tenancy=_parse_tenancy(path, data.get("tenancy", {})),
+        limits=_parse_limits(path, data.get("limits", {})),
+        pool=_parse_pool(path, data.get("pool", {})),
+        evidence=_parse_evidence(path, data.get("evidence", {})),
+    )
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], bytes]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(path, "", "an existing target spec file", has_got=False) from None
+    except OSError as exc:
+        raise SpecError(path, "", f"a readable file ({exc.strerror})", has_got=False) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8")), raw
+    except UnicodeDecodeError:
+        raise SpecError(path, "", "UTF-8 text", has_got=False) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(path, "", f"valid TOML ({exc})", has_got=False) from None
+
+
+def _anchor_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Make a base spec's relative paths absolute, so they keep meaning in the extending file."""
+    target = dict(data.get("target") or {})
+    command = target.get("command")
+    if isinstance(command, list):
+        target["command"] = [c.replace("{spec_dir}", str(base_dir)) if isinstance(c, str) else c for c in command]
+    elif isinstance(command, str):
+        target["command"] = command.replace("{spec_dir}", shlex.quote(str(base_dir)))
+    if isinstance(target.get("cwd"), str):
+        target["cwd"] = str((base_dir / target["cwd"]).resolve())
+    elif "command" in target:
+        target.setdefault("cwd", str(base_dir))
+    out = dict(data)
+    if target:
+        out["target"] = target
+    pool = data.get("pool")
+    if isinstance(pool, dict) and isinstance(pool.get("definition"), str):
+        out["pool"] = {**pool, "definition": str((base_dir / pool["definition"]).resolve())}
+    return out
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ("json", "form"):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_data(path: Path, depth: int = 0) -> tuple[dict[str, Any], str]:
+    """The spec's TOML with ``extends`` resolved; the hash covers every file in the chain."""
+    data, raw = _read_toml(path)
+    digest = hashlib.sha256(raw)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, digest.hexdigest()
+    if not isinstance(parent, str) or not parent:
+        raise SpecError(path, "extends", "the path of another target spec (relative to this file)", parent)
+    if depth >= 5:
+        raise SpecError(path, "extends", "at most 5 levels of extends", parent)
+    base_path = (path.parent / parent).resolve()
+    base, base_hash = _load_data(base_path, depth + 1)
+    digest.update(base_hash.encode())
+    return _merge(_anchor_paths(base, base_path.parent), data), digest.hexdigest()
+
+
+def load_file(path: str | Path) -> TargetSpec:
+    """Read, hash and validate a spec file (``extends = "base.toml"`` merges a base spec under it)."""
+    path = Path(path).resolve()
+    data, sha = _load_data(path)
+    return parse_data(data, path, sha)
+
+
+__all__ = ["load_file", "parse_data"]

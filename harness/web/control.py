@@ -1,0 +1,345 @@
+"""The control plane's HTTP face under ``/_harness/``: JSON in, JSON out.
+
+Every route calls one method of :class:`harness.control.Control`, so the
+Python API and this face cannot drift apart (``RemoteControl`` is the client).
+Bad input is a 400 ``{"error": "bad_request", "field": ..., "message": ...}``
+naming the member or query parameter at fault; an unknown pool, key, user,
+client or fault is a 404 of the same shape. Never a 500.
+
+=======  ===============================================  ===========================================
+Method   Path                                             What
+=======  ===============================================  ===========================================
+GET      /_harness                                        info: version, seed, region, clock, pools
+POST     /_harness/reset                                  ``{"seed"?: int}``: forget everything
+POST     /_harness/pools                                  ``{"definition"?: {...} | "toml"?: "...",
+                                                          "issuer"?}``: create a pool from a pool
+                                                          definition (default: fixtures/pools/
+                                                          default.toml) -> ids, secrets, users
+GET      /_harness/clock                                  ``{"mode", "now", "iso", "offset"}``
+POST     /_harness/clock                                  ``{"action": "freeze", "at"?}``,
+                                                          ``{"action": "unfreeze"}``,
+                                                          ``{"action": "advance", "seconds"}``,
+                                                          ``{"action": "set", "at"}``; ``at`` is epoch
+                                                          seconds or ISO-8601
+GET      /_harness/mailbox                                ``?to=&purpose=&pool_id=&include_failed=``
+                                                          -> ``{"messages": [...]}``
+DELETE   /_harness/mailbox                                -> ``{"cleared": n}``
+GET      /_harness/mailbox/latest-code                    ``?to=&purpose=`` -> ``{"code": str|null}``
+GET      /_harness/faults                                 -> ``{"faults": [...]}``
+POST     /_harness/faults                                 ``{"kind", "operation"?, "recipient"?,
+                                                          "channel"?, "count"?}`` -> the fault
+DELETE   /_harness/faults                                 disarm all -> ``{"cleared": n}``
+GET      /_harness/faults/{id}                            one armed fault (404 if unknown or used up)
+DELETE   /_harness/faults/{id}                            disarm one (404 if unknown)
+GET      /_harness/pools/{pool_id}/keys                   -> ``{"keys": [...]}`` (JWK, PEM, state)
+POST     /_harness/pools/{pool_id}/keys/rotate            ``{"uses"?: ["id","access"],
+                                                          "unpublish_old"?: false}``
+POST     /_harness/pools/{pool_id}/keys/{kid}/retire      stop signing, stay published
+POST     /_harness/pools/{pool_id}/keys/{kid}/publish     list in the JWKS
+POST     /_harness/pools/{pool_id}/keys/{kid}/unpublish   drop from the JWKS
+GET      /_harness/foreign-jwk                            ``?kid=``: public JWK of the foreign key
+POST     /_harness/pools/{pool_id}/mint                   ``{"username", "token_use"?, "client_id"?,
+                                                          "claims"?, "header"?, "sign_with"?,
+                                                          "expires_in"?, "issued_at"?}``
+                                                          -> ``{"token", "header", "claims"}``
+POST     /_harness/tokens/status                          ``{"token"}`` -> revocation/expiry status
+GET      /_harness/events                                 ``?type=&since=&pool_id=&count_only=&<data
+                                                          member>=<value>`` -> ``{"events", "count"}``
+GET      /_harness/snapshot                               the whole state as JSON
+POST     /_harness/restore                                body: a snapshot -> info
+=======  ===============================================  ===========================================
+
+Key ids contain ``+``, ``/`` and ``=``: send them percent-encoded in the
+path (``quote(kid, safe="")``); they are decoded here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable
+from urllib.parse import unquote
+
+from harness.control import Control, ControlError
+from harness.engine.store import Backend
+from harness.errors import CognitoError
+from harness.web.http import Request, Response, Router
+
+PREFIX = "/_harness"
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+
+
+# --- request parsing ------------------------------------------------------------------------
+
+
+def json_body(request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON object body, with unknown and missing members named."""
+    if not request.body.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ControlError("body", f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ControlError("body", f"expected a JSON object, got {type(data).__name__}")
+    for name in data:
+        if name not in allowed:
+            raise ControlError(name, f"unknown member; expected one of {', '.join(allowed) or 'none'}")
+    for name in required:
+        if data.get(name) is None:
+            raise ControlError(name, "required member is missing")
+    return data
+
+
+def query_params(request: Request, allowed: tuple[str, ...] | None) -> dict[str, str]:
+    out = {}
+    for name, values in request.query.items():
+        if allowed is not None and name not in allowed:
+            raise ControlError(name, f"unknown query parameter; expected one of {', '.join(allowed)}")
+        out[name] = values[-1]
+    return out
+
+
+def query_int(params: dict[str, str], name: str, default: int | None = None) -> int | None:
+    raw = params.pop(name, None)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ControlError(name, f"expected an integer, got {raw!r}") from None
+
+
+def query_bool(params: dict[str, str], name: str) -> bool:
+    raw = params.pop(name, None)
+    if raw is None or raw == "":
+        return False
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ControlError(name, f"expected true or false, got {raw!r}")
+
+
+def _kid(request: Request) -> str:
+    return unquote(request.params["kid"])
+
+
+# --- the face ----------------------------------------------------------------------------------
+
+
+def install(router: Router, backend: Backend) -> None:
+    control = Control(backend)
+
+    def route(method: str, path: str) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
+        """Register a handler returning JSON data; map errors to 400/404 bodies."""
+
+        def register(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
+            def handler(request: Request) -> Response:
+                try:
+                    result = fn(request)
+                except ControlError as exc:
+                    return Response.json(exc.to_dict(), exc.status)
+                except CognitoError as exc:
+                    return Response.json({"error": "bad_request", "field": "request", "message": exc.message,
+                                          "__type": exc.type}, 400 if exc.status < 500 else exc.status)
+                if isinstance(result, Response):
+                    return result
+                return Response.json(result, headers={"Cache-Control": "no-store"})
+
+            router.add(method, PREFIX + path, handler)
+            return fn
+
+        return register
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @route("GET", "")
+    def info(request: Request) -> Any:
+        query_params(request, ())
+        return control.info()
+
+    route("GET", "/")(info)
+
+    @route("POST", "/reset")
+    def reset(request: Request) -> Any:
+        body = json_body(request, ("seed",))
+        return control.reset(body.get("seed"))
+
+    @route("POST", "/pools")
+    def load_pool(request: Request) -> Any:
+        body = json_body(request, ("definition", "toml", "issuer"))
+        return control.load_pool(**body)
+
+    # --- clock ---------------------------------------------------------------------------------
+
+    @route("GET", "/clock")
+    def clock(request: Request) -> Any:
+        return control.clock()
+
+    clock_actions: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Any]]] = {
+        "freeze": (("at",), lambda b: control.freeze(b.get("at"))),
+        "unfreeze": ((), lambda b: control.unfreeze()),
+        "advance": (("seconds",), lambda b: control.advance(b["seconds"])),
+        "set": (("at",), lambda b: control.set(b["at"])),
+    }
+
+    @route("POST", "/clock")
+    def clock_change(request: Request) -> Any:
+        body = json_body(request, ("action", "at", "seconds"), ("action",))
+        action = body["action"]
+        if action not in clock_actions:
+            raise ControlError("action", f"expected one of {', '.join(clock_actions)}, got {action!r}")
+        members, run = clock_actions[action]
+        for name in body:
+            if name != "action" and name not in members:
+                raise ControlError(name, f"not used by action {action!r} (uses: {', '.join(members) or 'nothing'})")
+        for name in members:
+            if name not in body and not (action == "freeze" and name == "at"):
+                raise ControlError(name, f"required by action {action!r}")
+        return run(body)
+
+    # --- mailbox -------------------------------------------------------------------------------
+
+    @route("GET", "/mailbox")
+    def mailbox(request: Request) -> Any:
+        params = query_params(request, ("to", "purpose", "pool_id", "include_failed"))
+        include_failed = query_bool(params, "include_failed")
+        messages = control.messages(params.get("to"), params.get("purpose"), include_failed, params.get("pool_id"))
+        return {"messages": messages, "count": len(messages)}
+
+    @route("DELETE", "/mailbox")
+    def mailbox_clear(request: Request) -> Any:
+        return {"cleared": control.clear_mailbox()}
+
+    @route("GET", "/mailbox/latest-code")
+    def latest_code(request: Request) -> Any:
+        params = query_params(request, ("to", "purpose"))
+        return {"code": control.latest_code(params.get("to"), params.get("purpose"))}
+
+    # --- faults ---------------------------------------------------------------------------------
+
+    @route("GET", "/faults")
+    def faults(request: Request) -> Any:
+        return {"faults": control.faults()}
+
+    @route("POST", "/faults")
+    def arm(request: Request) -> Any:
+        body = json_body(request, ("kind", "operation", "recipient", "channel", "count"), ("kind",))
+        return control.arm_fault(**body)
+
+    @route("DELETE", "/faults")
+    def clear_all(request: Request) -> Any:
+        return {"cleared": control.clear_faults()}
+
+    def fault_id(request: Request) -> int:
+        raw = request.params["fault_id"]
+        if not raw.isdigit():
+            raise ControlError("id", f"expected an integer fault id, got {unquote(raw)!r}")
+        return int(raw)
+
+    @route("GET", "/faults/{fault_id}")
+    def get_one(request: Request) -> Any:
+        wanted = fault_id(request)
+        for fault in control.faults():
+            if fault["id"] == wanted:
+                return fault
+        raise ControlError("id", f"no armed fault with id {wanted}", 404)
+
+    @route("DELETE", "/faults/{fault_id}")
+    def clear_one(request: Request) -> Any:
+        return {"cleared": control.clear_faults(fault_id(request))}
+
+    # --- keys -------------------------------------------------------------------------------------
+
+    @route("GET", "/pools/{pool_id}/keys")
+    def keys(request: Request) -> Any:
+        return {"keys": control.keys(unquote(request.params["pool_id"]))}
+
+    @route("POST", "/pools/{pool_id}/keys/rotate")
+    def rotate(request: Request) -> Any:
+        body = json_body(request, ("uses", "unpublish_old"))
+        return control.rotate_keys(
+            unquote(request.params["pool_id"]),
+            body.get("uses", ["id", "access"]),
+            body.get("unpublish_old", False),
+        )
+
+    key_actions = {
+        "retire": control.retire_key,
+        "publish": control.publish_key,
+        "unpublish": control.unpublish_key,
+    }
+
+    def key_action(name: str) -> Callable[[Request], Any]:
+        def run(request: Request) -> Any:
+            json_body(request, ())
+            return key_actions[name](unquote(request.params["pool_id"]), _kid(request))
+
+        return run
+
+    for action in key_actions:
+        route("POST", f"/pools/{{pool_id}}/keys/{{kid}}/{action}")(key_action(action))
+
+    @route("GET", "/foreign-jwk")
+    def foreign(request: Request) -> Any:
+        params = query_params(request, ("kid",))
+        return control.foreign_jwk(params.get("kid", "foreign"))
+
+    # --- minting and status ---------------------------------------------------------------------
+
+    @route("POST", "/pools/{pool_id}/mint")
+    def mint(request: Request) -> Any:
+        body = json_body(
+            request,
+            ("username", "token_use", "client_id", "claims", "header", "sign_with", "expires_in", "issued_at"),
+            ("username",),
+        )
+        token = control.mint(unquote(request.params["pool_id"]), **body)
+        header_b64, claims_b64 = token.split(".")[:2]
+        return {"token": token, "header": _segment(header_b64), "claims": _segment(claims_b64)}
+
+    @route("POST", "/tokens/status")
+    def status(request: Request) -> Any:
+        body = json_body(request, ("token",), ("token",))
+        return control.token_status(body["token"])
+
+    # --- events -----------------------------------------------------------------------------------
+
+    @route("GET", "/events")
+    def events(request: Request) -> Any:
+        params = query_params(request, None)
+        since = query_int(params, "since", 0)
+        count_only = query_bool(params, "count_only")
+        type_ = params.pop("type", None) or None
+        pool_id = params.pop("pool_id", None) or None
+        found = control.events(type_, since or 0, pool_id, **params)
+        if count_only:
+            return {"count": len(found)}
+        return {"events": found, "count": len(found)}
+
+    # --- snapshot ---------------------------------------------------------------------------------
+
+    @route("GET", "/snapshot")
+    def snapshot(request: Request) -> Any:
+        return control.snapshot()
+
+    @route("POST", "/restore")
+    def restore(request: Request) -> Any:
+        if not request.body.strip():
+            raise ControlError("body", "expected a snapshot (JSON object from GET /_harness/snapshot)")
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ControlError("body", f"not valid JSON ({exc})") from None
+        return control.restore(data)
+
+
+def _segment(b64: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None

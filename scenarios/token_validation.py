@@ -1,0 +1,305 @@
+"""Token validation: the app as a resource server must accept valid Cognito access tokens and
+refuse every forged, bent or malformed one (401/403, never a 5xx, never the handler).
+
+Every attack check first proves the valid token is accepted (positive control)
+and re-sends it after the attack (jwt_tool's "persistence check"), so a
+refusal means the app refused the attack, not that the setup is broken.
+Checks that only need a real token and client-side edits run against any
+backend; those that need the pool's keys (minting) need the control plane.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.runner.context import ScenarioContext, Tokens, b64url, b64url_decode
+from harness.runner.scenario import scenario
+
+FAMILY = "token-validation"
+ATTACKER_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Att4ck3r0"
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _signed_in(ctx: ScenarioContext) -> tuple[Any, Tokens, str]:
+    """A fresh user, their tokens, and the token the app expects; checks the app accepts it."""
+    user = ctx.user()
+    tokens = ctx.sign_in(user)
+    token = ctx.presented_token(tokens)
+    ctx.accepted_control(token)
+    return user, tokens, token
+
+
+def _access_only(ctx: ScenarioContext) -> None:
+    if ctx.spec.auth.token != "access":
+        ctx.skip("the target spec presents ID tokens ([auth].token = \"id\"); this check is about access tokens")
+
+
+def _refuse(ctx: ScenarioContext, token: str, what: str, valid: str | None = None) -> None:
+    """The attack token is refused; then the valid token still works (persistence check)."""
+    response = ctx.call("protected", token=token, title=f"attack: {what}")
+    ctx.expect_denied(response, f"a token with {what} must be refused")
+    if valid is not None:
+        ctx.accepted_control(valid, "persistence check: the valid token still works")
+
+
+def _segments(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    h, c, s = token.split(".")
+    return json.loads(b64url_decode(h)), json.loads(b64url_decode(c)), s
+
+
+def _compact(header: dict[str, Any], claims: dict[str, Any], signature: str) -> str:
+    enc = lambda obj: b64url(json.dumps(obj, separators=(",", ":")).encode())  # noqa: E731
+    return f"{enc(header)}.{enc(claims)}.{signature}"
+
+
+# --- positive control ---------------------------------------------------------------------------
+
+
+@scenario(
+    id="TV-ACCESS-VALID",
+    family=FAMILY,
+    title="A valid access token from the pool is accepted (and again on a second request)",
+    severity="MUST",
+    profile="baseline",
+    requirements=["OIDF rp-id_token-sig-rs256 (adapted to access tokens)", "RFC 9068 §4",
+                  "jwt_tool playbook persistence check"],
+    remediation="Verify Cognito access tokens against the pool's JWKS (RS256, iss, token_use, client_id, exp) "
+                "and accept the ones that pass; check the target's COGNITO_* configuration.",
+    needs=["protected"],
+    control_plane=False,
+    aliases=["rp-id_token-sig-rs256"],
+)
+def valid_access_token(ctx: ScenarioContext) -> None:
+    """Sign in through the pool, present the token twice: both requests must be allowed."""
+    user = ctx.user()
+    tokens = ctx.sign_in(user)
+    token = ctx.presented_token(tokens)
+    for attempt in ("first request", "second request (persistence)"):
+        ctx.expect_allowed(ctx.call("protected", token=token, title=f"valid token, {attempt}"),
+                           f"a valid {ctx.spec.auth.token} token must be accepted ({attempt})")
+
+
+# --- signature ----------------------------------------------------------------------------------
+
+
+@scenario(
+    id="TV-SIG-TAMPERED",
+    family=FAMILY,
+    title="A token whose claims were edited without re-signing is refused",
+    requirements=["RFC 8725 §3.3", "OWASP ASVS 5.0 V9.1.1", "OWASP WSTG-SESS-10", "PortSwigger JWT lab 1"],
+    remediation="Verify the signature before reading any claim (jwt.decode with the JWKS key, never "
+                "verify_signature=False or get_unverified_claims for decisions).",
+    needs=["protected"],
+    control_plane=False,
+)
+def tampered_body(ctx: ScenarioContext) -> None:
+    _, _, token = _signed_in(ctx)
+    header, claims, signature = _segments(token)
+    claims["cognito:groups"] = sorted(set(claims.get("cognito:groups", [])) | {"admins"})
+    claims["exp"] = int(claims.get("exp", 0)) + 86400
+    _refuse(ctx, _compact(header, claims, signature), "claims edited after signing (groups, exp)", token)
+
+
+@scenario(
+    id="TV-SIG-STRIPPED",
+    family=FAMILY,
+    title="A token with its signature removed (alg still RS256) is refused",
+    requirements=["RFC 8725 §3.1", "OWASP ASVS 5.0 V9.1.1", "CVE-2020-28042 (null signature)"],
+    remediation="Reject tokens whose signature does not verify; an empty signature never verifies.",
+    needs=["protected"],
+    control_plane=False,
+)
+def stripped_signature(ctx: ScenarioContext) -> None:
+    _, _, token = _signed_in(ctx)
+    head, body, _ = token.split(".")
+    _refuse(ctx, f"{head}.{body}.", "an empty signature", token)
+
+
+@scenario(
+    id="TV-SIG-TRUNCATED",
+    family=FAMILY,
+    title="A token with a truncated signature is refused",
+    requirements=["RFC 8725 §3.1", "OWASP ASVS 5.0 V9.1.1", "jwt_tool playbook broken signature"],
+    remediation="Reject tokens whose signature does not verify.",
+    needs=["protected"],
+    control_plane=False,
+)
+def truncated_signature(ctx: ScenarioContext) -> None:
+    _, _, token = _signed_in(ctx)
+    head, body, sig = token.split(".")
+    # cut whole bytes, so the signature is still valid base64url and only its verification can fail
+    short = b64url(b64url_decode(sig)[:-3])
+    _refuse(ctx, f"{head}.{body}.{short}", "the last 3 bytes of the signature cut off", token)
+
+
+@scenario(
+    id="TV-SIG-FOREIGN-KEY",
+    family=FAMILY,
+    title="A token signed by another RSA key under the pool's kid is refused",
+    requirements=["RFC 8725 §3.8", "OWASP ASVS 5.0 V9.1.3", "OIDF oidcc-client-test-invalid-sig-rs256"],
+    remediation="Verify with the key the JWKS publishes for the kid; never with a key taken from the token.",
+    needs=["protected"],
+    aliases=["rp-id_token-bad-sig-rs256"],
+)
+def foreign_key(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    forged = ctx.mint(user, sign_with="foreign", title="access token signed by a foreign key, pool kid")
+    _refuse(ctx, forged, "a signature by a key the pool never published", token)
+
+
+# --- algorithm ----------------------------------------------------------------------------------
+
+
+@scenario(
+    id="TV-ALG-NONE",
+    family=FAMILY,
+    title="Unsigned tokens (alg none, None, NONE, nOnE) are refused",
+    requirements=["RFC 8725 §3.1, §3.2", "OWASP ASVS 5.0 V9.1.2", "CVE-2015-2951", "OIDF oidcc-client-test-idtoken-sig-none",
+                  "draft-ietf-oauth-rfc8725bis (case-insensitive none)"],
+    remediation="Pass an explicit algorithm allow-list (algorithms=[\"RS256\"]) to the verifier; never "
+                "trust the header's alg, never block-list 'none' by exact spelling.",
+    needs=["protected"],
+    aliases=["rp-id_token-sig-none"],
+)
+def alg_none(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    for spelling in ("none", "None", "NONE", "nOnE"):
+        forged = ctx.mint(user, sign_with="none", header={"alg": spelling}, title=f"unsigned token, alg {spelling!r}")
+        _refuse(ctx, forged, f"alg {spelling!r} and no signature", token)
+
+
+@scenario(
+    id="TV-ALG-HS256-PUBKEY",
+    family=FAMILY,
+    title="HS256 tokens keyed with the pool's public key are refused (algorithm confusion)",
+    requirements=["RFC 8725 §3.1", "OWASP ASVS 5.0 V9.1.2", "CVE-2016-10555", "PortSwigger JWT lab 7"],
+    remediation="Pin the algorithm to RS256 for Cognito keys; never let a token's alg choose HMAC with an "
+                "RSA public key as the secret.",
+    needs=["protected"],
+)
+def hs256_public_key(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    forged = ctx.mint(user, sign_with="hs256-public-key", title="HS256 token keyed with the public key PEM")
+    _refuse(ctx, forged, "HS256 keyed with the pool's public key", token)
+
+
+# --- claims -------------------------------------------------------------------------------------
+
+
+@scenario(
+    id="TV-EXP-EXPIRED",
+    family=FAMILY,
+    title="A token that expired beyond the allowed clock skew is refused",
+    requirements=["RFC 7519 §4.1.4", "OWASP ASVS 5.0 V9.2.1", "OWASP WSTG-SESS-10",
+                  "FAPI1 client test invalid-expired-exp"],
+    remediation="Check exp on every request with a small leeway (seconds, not minutes); never disable "
+                "verify_exp.",
+    needs=["protected"],
+)
+def expired(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    lifetime = 3600
+    late = ctx.spec.limits.clock_skew_seconds + 600
+    forged = ctx.mint(user, issued_at=ctx.now() - lifetime - late, expires_in=lifetime,
+                      title=f"access token that expired {late}s ago")
+    _refuse(ctx, forged, f"exp {late}s in the past (allowed skew {ctx.spec.limits.clock_skew_seconds}s)", token)
+
+
+@scenario(
+    id="TV-ISS-WRONG",
+    family=FAMILY,
+    title="A token with another issuer, or none, is refused",
+    requirements=["RFC 8725 §3.8", "OWASP ASVS 5.0 V10.5.3", "OIDF oidcc-client-test-invalid-iss",
+                  "FAPI1 client test invalid-missing-iss"],
+    remediation="Compare iss exactly with the pool's issuer (https://cognito-idp.<region>.amazonaws.com/<pool id>"
+                " or COGNITO_ISSUER) and require it.",
+    needs=["protected"],
+    aliases=["rp-id_token-issuer-mismatch"],
+)
+def wrong_issuer(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    forged = ctx.mint(user, claims={"iss": ATTACKER_ISSUER}, title="access token with another pool's issuer")
+    _refuse(ctx, forged, f"iss {ATTACKER_ISSUER}", token)
+    forged = ctx.mint(user, claims={"iss": None}, title="access token without iss")
+    _refuse(ctx, forged, "no iss claim", token)
+
+
+@scenario(
+    id="TV-CLIENT-OTHER",
+    family=FAMILY,
+    title="An access token issued to another app client of the same pool is refused",
+    requirements=["RFC 8725 §3.9", "OWASP ASVS 5.0 V9.2.3", "RFC 9700 §4.10.2", "fastapi-cloudauth #76"],
+    remediation="Check the access token's client_id (Cognito access tokens have no aud) against the app's "
+                "own client id(s).",
+    needs=["protected"],
+    control_plane=False,
+)
+def other_client(ctx: ScenarioContext) -> None:
+    _access_only(ctx)
+    if not ctx.pool.other_client_id:
+        ctx.skip("the pool has no second app client")
+    user, _, token = _signed_in(ctx)
+    other = ctx.sign_in(user, client_id=ctx.pool.other_client_id, client_secret=ctx.pool.other_client_secret)
+    _refuse(ctx, other.access_token, f"client_id {ctx.pool.other_client_id} (another app client)", token)
+
+
+@scenario(
+    id="TV-TOKEN-USE-ID",
+    family=FAMILY,
+    title="An ID token presented as an access token is refused",
+    requirements=["RFC 8725 §3.12", "OWASP ASVS 5.0 V9.2.2", "django-cognito-jwt #22"],
+    remediation="Require token_use == \"access\" on API requests (aws-jwt-verify tokenUse: \"access\").",
+    needs=["protected"],
+    control_plane=False,
+)
+def id_token_as_access(ctx: ScenarioContext) -> None:
+    _access_only(ctx)
+    _, tokens, token = _signed_in(ctx)
+    _refuse(ctx, tokens.id_token, "token_use \"id\" (an ID token)", token)
+
+
+# --- malformed input ----------------------------------------------------------------------------
+
+
+def _malformed(token: str) -> list[tuple[str, str]]:
+    head, body, sig = token.split(".")
+    header = json.loads(b64url_decode(head))
+    claims = json.loads(b64url_decode(body))
+    claims_text_exp = dict(claims, exp="tomorrow")
+    return [
+        ("not a JWT at all", "not-a-token"),
+        ("two segments", f"{head}.{body}"),
+        ("four segments", f"{token}.{sig}"),
+        ("bad base64 in the header", f"!!{head[2:]}.{body}.{sig}"),
+        ("a header that is not JSON", f"{b64url(b'not json')}.{body}.{sig}"),
+        ("a header that is a JSON array", f"{b64url(b'[1,2]')}.{body}.{sig}"),
+        ("claims that are not JSON", f"{head}.{b64url(b'{oops')}.{sig}"),
+        ("a non-numeric exp", _compact(header, claims_text_exp, sig)),
+        ("a kid that is a number", _compact(dict(header, kid=12345), claims, sig)),
+        ("an empty token", ""),
+        ("a 20 KB token", token + "A" * 20000),
+    ]
+
+
+@scenario(
+    id="TV-MALFORMED",
+    family=FAMILY,
+    title="Malformed tokens are answered with 401/403, never a 5xx",
+    requirements=["RFC 7515 §5.2", "OWASP ASVS 5.0 V9.1.1", "aws-jwt-verify JwtParseError",
+                  "cognitojwt KeyError -> 500 (rp-test-catalog §3.2)"],
+    remediation="Treat every parse or validation error of a token as an authentication failure (401) in one "
+                "place; never let a decoder exception reach the framework's 500 handler.",
+    needs=["protected"],
+    control_plane=False,
+)
+def malformed(ctx: ScenarioContext) -> None:
+    _, _, token = _signed_in(ctx)
+    for what, bad in _malformed(token):
+        response = ctx.call("protected", authorization=(f"{ctx.spec.auth.scheme} {bad}".strip()
+                                                          if ctx.spec.auth.location == "header" else bad),
+                            title=f"malformed: {what}")
+        ctx.expect_denied(response, f"a malformed token ({what}) must be refused with 401/403")
+    ctx.accepted_control(token, "persistence check: the valid token still works")
