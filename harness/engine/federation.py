@@ -39,6 +39,7 @@ COGNITO_SUBJECT = "Cognito_Subject"
 FEDERATED_SIGN_IN = "federation.sign_in"
 FEDERATION_LINKED = "federation.linked"
 FEDERATION_UNLINKED = "federation.unlinked"
+FEDERATION_FAILURE = "federation.failure"
 
 
 # --- the identities attribute -------------------------------------------------------------

@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 from harness.engine import events as ev
 from harness.engine import lockout, oauth_tokens, oidc_client
-from harness.engine.federation import federated_sign_in
+from harness.engine.federation import FEDERATION_FAILURE, federated_sign_in
 from harness.engine.models import AppClient, AuthorizationCode, HostedSession, OAuthRequest, User, UserPool
 from harness.engine.ops.resource_servers import custom_scopes
 from harness.engine.passwords import check_policy, verify_password
@@ -402,7 +402,7 @@ def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outc
                                              timeout)
         info = oidc_client.fetch_userinfo(provider, endpoints, str(answer.get("access_token") or ""), timeout)
     except oidc_client.IdPError as exc:
-        backend.events.emit("federation.failure", pool_id, provider=provider.name, reason=exc.description)
+        backend.events.emit(FEDERATION_FAILURE, pool_id, provider=provider.name, reason=exc.description)
         return app_error(pending.redirect_uri, "invalid_request", state, exc.description)
     if info.get("sub") not in (None, claims["sub"]):
         return app_error(pending.redirect_uri, "invalid_request", state, "userinfo sub does not match the id_token")
@@ -414,7 +414,7 @@ def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outc
         try:
             user = federated_sign_in(backend, pool, provider, merged, client)
         except CognitoError as error:
-            backend.events.emit("federation.failure", pool_id, provider=provider.name, reason=error.message)
+            backend.events.emit(FEDERATION_FAILURE, pool_id, provider=provider.name, reason=error.message)
             return app_error(pending.redirect_uri, "invalid_request", state, error.message)
         return complete(backend, req, user, backend.clock.now_int(), federated=True, new_cookie=True)
 

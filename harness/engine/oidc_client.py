@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 ENDPOINT_KEYS = ("authorize_url", "token_url", "attributes_url", "jwks_uri")
 CLOCK_SKEW = 300  # seconds of leeway on iat/exp
+NOT_EMULATED = ("Facebook", "LoginWithAmazon", "SAML")  # stored and described, no sign-in
 
 
 class IdPError(Exception):
@@ -107,6 +108,8 @@ def discovered_details(issuer: str, timeout: float) -> dict[str, str]:
 
 def endpoints_of(provider: IdentityProvider, timeout: float) -> Endpoints:
     """Endpoints from the stored ProviderDetails, discovering what is missing."""
+    if provider.provider_type in NOT_EMULATED:
+        raise IdPError(f"Sign-in through {provider.provider_type} providers is not emulated by cognito-harness")
     details = dict(provider.details)
     issuer = details.get("oidc_issuer", "")
     if not all(details.get(k) for k in ("authorize_url", "token_url", "jwks_uri")):

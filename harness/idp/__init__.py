@@ -75,7 +75,7 @@ class FakeIdPHandle:
     def change_client_secret(self, secret: str | None = None) -> str:
         """The provider changes its configuration: the pool's stored secret stops working."""
         with self._registry.lock:
-            new = secret or self._registry._backend.ids.client_secret()
+            new = secret or self._registry.new_secret()
             self.state.change_client_secret(new)
             return new
 

@@ -361,6 +361,9 @@ class IdPRegistry:
     def new_id(self, n: int = 24) -> str:
         return self._backend.ids.token_blob(n)
 
+    def new_secret(self) -> str:
+        return self._backend.ids.client_secret()
+
     def create(self, name: str, preset: str = "oidc", client_id: str | None = None,
                client_secret: str | None = None) -> FakeIdP:
         if not name or not all(c.isalnum() or c in "-_." for c in name):

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import html
 import time
-from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Callable
 
 from harness.idp.provider import FakeIdP, IdPRequestError
 from harness.web.http import Request, Response, Router
@@ -153,7 +152,3 @@ def install(router: Router, backend: Backend) -> None:
     route("POST", "/token", token)
     route("GET|POST", "/userinfo", userinfo)
 
-
-def authorize_url(idp: FakeIdP, public_url: str, **params: Any) -> str:
-    """A convenience for tests: the IdP's /authorize URL with query parameters."""
-    return f"{idp.issuer(public_url)}/authorize?{urlencode(params)}"
