@@ -261,6 +261,103 @@ def id_token_as_access(ctx: ScenarioContext) -> None:
     _refuse(ctx, tokens.id_token, "token_use \"id\" (an ID token)", token)
 
 
+@scenario(
+    id="TV-EXP-MISSING",
+    family=FAMILY,
+    title="A correctly signed token without exp is refused",
+    requirements=["RFC 8725 §3.1 (validate all claims the profile requires)", "OWASP ASVS 5.0 V9.2.1",
+                  "FAPI1 client test invalid-missing-exp", "aws-jwt-verify exp-optional gap (rp-test-catalog §3.1)"],
+    remediation="Require exp (PyJWT options={\"require\": [\"exp\", ...]}); a Cognito token always has one, so a "
+                "token without it is forged or not Cognito's.",
+    needs=["protected"],
+)
+def missing_exp(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    _refuse(ctx, ctx.mint(user, claims={"exp": None}, title="access token without exp"), "no exp claim", token)
+
+
+@scenario(
+    id="TV-NBF-FUTURE",
+    family=FAMILY,
+    title="A token whose nbf lies in the future (beyond the skew) is refused",
+    requirements=["RFC 7519 §4.1.5", "OWASP ASVS 5.0 V9.2.1", "aws-jwt-verify JwtNotBeforeError"],
+    remediation="Check nbf when present with the same small leeway as exp (PyJWT does unless verify_nbf is off).",
+    needs=["protected"],
+)
+def nbf_in_future(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    ahead = ctx.spec.limits.clock_skew_seconds + 600
+    forged = ctx.mint(user, claims={"nbf": int(ctx.now()) + ahead}, title=f"access token with nbf {ahead}s ahead")
+    _refuse(ctx, forged, f"nbf {ahead}s in the future", token)
+
+
+@scenario(
+    id="TV-IAT-FUTURE",
+    family=FAMILY,
+    title="A token issued in the future (iat beyond the skew) is refused",
+    requirements=["RFC 7519 §4.1.6", "OWASP ASVS 5.0 V9.2.1", "OIDF oidcc-client-test-missing-iat (iat checks)"],
+    remediation="Refuse tokens whose iat is later than now plus a small leeway (PyJWT verify_iat).",
+    needs=["protected"],
+)
+def iat_in_future(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    ahead = ctx.spec.limits.clock_skew_seconds + 600
+    forged = ctx.mint(user, issued_at=ctx.now() + ahead, expires_in=3600,
+                      title=f"access token issued {ahead}s in the future")
+    _refuse(ctx, forged, f"iat {ahead}s in the future", token)
+
+
+@scenario(
+    id="TV-SCOPE-MISSING",
+    family=FAMILY,
+    title="A token without the scope the API requires ([limits] required_scope) is refused",
+    requirements=["RFC 9068 §4 (scopes)", "OWASP ASVS 5.0 V10.3.2", "RFC 6750 §3.1 insufficient_scope",
+                  "aws-jwt-verify scope option"],
+    remediation="Check that the space-separated scope claim contains the scope the endpoint needs; answer 403 "
+                "insufficient_scope (or 401) otherwise.",
+    needs=["protected"],
+)
+def scope_missing(ctx: ScenarioContext) -> None:
+    required = ctx.spec.limits.required_scope
+    if not required:
+        ctx.skip(f"target spec {ctx.spec.path.name} names no [limits] required_scope")
+    _access_only(ctx)
+    user, _, token = _signed_in(ctx)
+    other = next(s for s in ("profile", "email", "openid") if s != required)
+    forged = ctx.mint(user, claims={"scope": other}, title=f"access token with scope {other!r} only")
+    _refuse(ctx, forged, f"scope {other!r} without {required!r}", token)
+    _refuse(ctx, ctx.mint(user, claims={"scope": None}, title="access token without scope"), "no scope claim", token)
+
+
+@scenario(
+    id="TV-POOL-OTHER",
+    family=FAMILY,
+    title="A token from another user pool (its own keys and issuer) is refused",
+    requirements=["RFC 8725 §3.8", "OWASP ASVS 5.0 V9.1.3, V10.5.3", "OIDF oidcc-client-test-invalid-iss"],
+    remediation="Pin the pool: verify only with keys from the configured pool's JWKS URL and compare iss "
+                "exactly; never derive the JWKS URL or the trusted pool from the token.",
+    needs=["protected"],
+)
+def other_pool(ctx: ScenarioContext) -> None:
+    _access_only(ctx)
+    user, _, token = _signed_in(ctx)
+    control = ctx.control
+    pool2 = ctx.api("CreateUserPool", PoolName="harness-other-pool")["UserPool"]["Id"]
+    client2 = ctx.api("CreateUserPoolClient", UserPoolId=pool2, ClientName="other-pool-app")["UserPoolClient"]
+    ctx.api("AdminCreateUser", UserPoolId=pool2, Username=user.username, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": user.email}])
+    mark = ctx.mark()
+    genuine = control.mint(pool2, user.username, client_id=client2["ClientId"])
+    ctx.token_evidence(genuine, f"access token of pool {pool2} (its own client)")
+    _refuse(ctx, genuine, f"a token of pool {pool2}", token)
+    # the same pool's key, bent to carry this app's client_id: only pinning the pool (keys, iss) stops it
+    bent = control.mint(pool2, user.username, client_id=client2["ClientId"], claims={"client_id": ctx.pool.client_id})
+    ctx.token_evidence(bent, f"access token of pool {pool2} carrying this app's client_id")
+    _refuse(ctx, bent, f"a token signed by pool {pool2} with this app's client_id", token)
+    fetched = control.events("jwks.fetch", mark, pool2)
+    ctx.note(f"JWKS fetches of the other pool {pool2}", count=len(fetched), events=fetched)
+
+
 # --- malformed input ----------------------------------------------------------------------------
 
 
@@ -303,3 +400,26 @@ def malformed(ctx: ScenarioContext) -> None:
                             title=f"malformed: {what}")
         ctx.expect_denied(response, f"a malformed token ({what}) must be refused with 401/403")
     ctx.accepted_control(token, "persistence check: the valid token still works")
+
+
+@scenario(
+    id="TV-MALFORMED-SIGNED",
+    family=FAMILY,
+    title="Correctly signed tokens with ill-typed claims (exp/iat/nbf not numbers, sub a number) get 401, never 5xx",
+    requirements=["RFC 7519 §2 (NumericDate)", "OWASP ASVS 5.0 V9.2.1", "aws-jwt-verify JwtParseError"],
+    remediation="Let the JWT library type-check the registered claims and map every error to a 401; never "
+                "cast claims yourself (int(claims[\"exp\"])) outside that error handling.",
+    needs=["protected"],
+)
+def malformed_signed(ctx: ScenarioContext) -> None:
+    user, _, token = _signed_in(ctx)
+    for what, claims in (("exp", {"exp": "tomorrow"}), ("iat", {"iat": "yesterday"}),
+                         ("nbf", {"nbf": "soon"}), ("sub", {"sub": 12345})):
+        forged = ctx.mint(user, claims=claims, title=f"signed access token with a non-{'string' if what == 'sub' else 'numeric'} {what}")
+        response = ctx.call("protected", token=forged, title=f"ill-typed {what}")
+        ctx.expect_denied(response, f"a signed token whose {what} is {claims[what]!r} must be refused with 401/403")
+    ctx.accepted_control(token, "persistence check: the valid token still works")
+
+
+# key sourcing, unknown kids and rotation live in their own module (same family)
+from scenarios import token_validation_keys  # noqa: E402,F401  (registers its checks)

@@ -90,7 +90,7 @@ def live():
 def test_every_request_gets_a_typed_answer(live, call: tuple[str, bytes]) -> None:
     emu, session = live
     op, body = call
-    r = session.post(emu.url + "/", data=body, headers={
+    r = session.post(emu.url + "/", data=body, timeout=20, headers={
         "X-Amz-Target": f"{TARGET_PREFIX}.{op}", "Content-Type": "application/x-amz-json-1.1"})
     assert r.status_code in (200, 400), (op, body[:200], r.status_code, r.text[:300])
     payload = r.json()
@@ -152,3 +152,14 @@ def test_not_yet_emulated_operation_is_named(emulator, idp) -> None:
     with pytest.raises(ClientError) as info:
         idp.list_web_authn_credentials(AccessToken="x" * 30)
     assert info.value.response["Error"]["Code"] in ("NotImplementedException", "NotAuthorizedException")
+
+
+def test_request_values_cannot_inject_response_headers(emulator) -> None:
+    """Error messages echo request values; CR/LF in them must not split the response headers."""
+    r = requests.post(emulator.url + "/", timeout=10,
+                      json={"UserPoolId": "bad\r\nX-Injected: yes\r\n\r\n{}", "CustomAttributes": []},
+                      headers={"X-Amz-Target": "AWSCognitoIdentityProviderService.AddCustomAttributes"})
+    assert r.status_code == 400
+    assert "X-Injected" not in r.headers
+    assert r.json()["__type"] == "InvalidParameterException"
+    assert "\r" not in r.headers["x-amzn-ErrorMessage"] and "\n" not in r.headers["x-amzn-ErrorMessage"]

@@ -111,15 +111,3 @@ def require_user(pool: UserPool, name: str) -> User:
     if user is None:
         raise Err.USER_NOT_FOUND.error()
     return user
-
-
-def user_record(user: User, attributes_key: str = "Attributes") -> dict[str, object]:
-    """A UserType (ListUsers / AdminCreateUser) view of a user."""
-    return {
-        "Username": user.username,
-        attributes_key: user.attribute_list(),
-        "UserCreateDate": user.created,
-        "UserLastModifiedDate": user.modified,
-        "Enabled": user.enabled,
-        "UserStatus": user.status,
-    }

@@ -148,6 +148,13 @@ def _encode_keyring(ring: KeyRing) -> dict[str, Any]:
     return {"generation": ring.generation, "keys": keys}
 
 
+@functools.lru_cache(maxsize=512)
+def _private_key(pem: str) -> Any:
+    """PEM -> key object, memoised: restoring a snapshot per scenario must not re-parse (and
+    re-validate, ~30 ms for RSA) the same keys every time; key objects are immutable."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
 def _decode_keyring(backend: Backend, pool_id: str, raw: dict[str, Any], where: str) -> KeyRing:
     ring = backend.new_keyring(pool_id)
     ring.generation = int(raw.get("generation", 0))
@@ -155,7 +162,7 @@ def _decode_keyring(backend: Backend, pool_id: str, raw: dict[str, Any], where: 
     for i, record in enumerate(raw.get("keys", [])):
         here = f"{where}.keys[{i}]"
         try:
-            private = serialization.load_pem_private_key(record["private_key_pem"].encode(), password=None)
+            private = _private_key(record["private_key_pem"])
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise SnapshotError(f"{here}.private_key_pem", f"not a PEM private key ({exc})") from None
         fields = {

@@ -369,15 +369,19 @@ class ScenarioContext:
         return values
 
     def call(self, name: str, *, user: TestUser | None = None, token: str | None = None,
-             authorization: str | None = None, title: str | None = None, **values: Any) -> TargetResponse:
-        """Send the spec's request ``name`` (SKIP when the spec lacks it) and record the exchange."""
+             authorization: str | None = None, title: str | None = None,
+             extra_query: dict[str, str] | None = None, **values: Any) -> TargetResponse:
+        """Send the spec's request ``name`` (SKIP when the spec lacks it) and record the exchange.
+
+        ``extra_query`` adds query parameters the spec cannot template (an OAuth2 redirect's).
+        """
         self.need(name)
         label = title or f"{name}"
         with self.step(label):
             if token is not None:
                 self.token_evidence(token, f"token presented to {name}")
             response = self.target.call(name, self.values(user, **values), token=token,
-                                        authorization=authorization, title=title)
+                                        authorization=authorization, title=title, extra_query=extra_query)
             self.add_evidence(response.evidence)
         return response
 
@@ -400,7 +404,7 @@ class ScenarioContext:
     def _expect_allowed(self, response: TargetResponse, because: str) -> TargetResponse:
         if not response.allowed:
             raise Failure(
-                f"{because}: the app refused it",
+                f"{because}: the app " + ("crashed (5xx)" if response.server_error else "refused it"),
                 expected=f"{response.name} allowed (HTTP {_codes(response.spec.allowed)})",
                 actual=response.summary(),
             )

@@ -36,7 +36,7 @@ SCENARIO_MODULES = (
     "scenarios.refresh",
     "scenarios.logout",
     "scenarios.federation",
-    "scenarios.email_failure",
+    "scenarios.email_delivery",
     "scenarios.tenancy",
     "scenarios.lockout",
 )

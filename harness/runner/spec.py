@@ -32,10 +32,13 @@ REQUEST_NAMES: dict[str, str] = {
     "logout_all": "the app's sign-out-everywhere endpoint (should call GlobalSignOut)",
     "forgot_password": "the app's forgot-password endpoint",
     "reset_password": "the app's confirm-forgot-password endpoint",
+    "federated_callback": "the app's OAuth2 redirect URI for hosted-UI sign-in (the harness adds the redirect's "
+                          "code/state or error/error_description query)",
 }
 
 # Requests that do not present the signed-in user's token unless the spec says so.
-UNAUTHENTICATED_BY_DEFAULT = {"signup", "confirm", "resend", "login", "refresh", "forgot_password", "reset_password"}
+UNAUTHENTICATED_BY_DEFAULT = {"signup", "confirm", "resend", "login", "refresh", "forgot_password", "reset_password",
+                              "federated_callback"}
 
 # Placeholders a request template may use; scenarios fill them in.
 PLACEHOLDERS = {

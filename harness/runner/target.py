@@ -186,6 +186,7 @@ class TargetClient:
         headers: dict[str, str] | None = None,
         cookies: dict[str, str] | None = None,
         title: str | None = None,
+        extra_query: dict[str, str] | None = None,
     ) -> TargetResponse:
         """Send request ``name``.
 
@@ -197,6 +198,8 @@ class TargetClient:
         values = dict(values or {})
         path = render(req.path, values, url=True)
         query = render(req.query, values, url=False) if req.query else None
+        if extra_query:  # e.g. the code/state or error of an OAuth2 redirect, forwarded as the browser would
+            query = {**(query or {}), **extra_query}
         send_headers = render(req.headers, values) if req.headers else {}
         send_cookies: dict[str, str] = {}
         auth = self.spec.auth

@@ -116,6 +116,19 @@ class Router:
         return Response.json({"error": "not_found", "path": request.path}, 404)
 
 
+_UNSAFE_HEADER_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_header_value(value: str) -> str:
+    """A header value that cannot break the response: no CR/LF/control characters, latin-1 only.
+
+    Error messages echo request values; without this a value with a CR LF
+    would let a caller inject headers into the emulator's answer.
+    """
+    value = _UNSAFE_HEADER_CHARS.sub(" ", value)
+    return value.encode("latin-1", "backslashreplace").decode("latin-1")
+
+
 def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -167,11 +180,19 @@ def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
         def _send(self, response: Response, close: bool = False) -> None:
             self.send_response(response.status)
             for name, value in response.headers.items():
-                self.send_header(name, value)
+                self.send_header(name, safe_header_value(str(value)))
             self.send_header("Content-Length", str(len(response.body)))
             if close:
                 self.send_header("Connection", "close")
                 self.close_connection = True
+            buffered = getattr(self, "_headers_buffer", None)
+            if buffered is not None and self.request_version != "HTTP/0.9":
+                # head and body in one write: one syscall and one TCP segment per small answer
+                buffered.append(b"\r\n")
+                if response.body:
+                    buffered.append(response.body)
+                self.flush_headers()
+                return
             self.end_headers()
             if response.body:
                 self.wfile.write(response.body)

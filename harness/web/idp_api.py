@@ -36,8 +36,7 @@ def error_response(error: CognitoError, request_id: str) -> Response:
             "Content-Type": CONTENT_TYPE,
             "x-amzn-RequestId": request_id,
             "x-amzn-ErrorType": f"{error.type}:",
-            # header values must be latin-1: escape anything else rather than fail the reply
-            "x-amzn-ErrorMessage": error.message.replace("\n", " ").encode("ascii", "backslashreplace").decode(),
+            "x-amzn-ErrorMessage": error.message,  # made header-safe by the HTTP layer
         },
     )
 
