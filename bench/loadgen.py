@@ -120,6 +120,20 @@ class PhaseResult:
     def total_errors(self) -> int:
         return self.errors + self.warmup_errors
 
+    def absorb(self, other: PhaseResult) -> None:
+        """Add another round of the same workload (rounds interleave the two servers)."""
+        self.requests += other.requests
+        self.errors += other.errors
+        self.seconds += other.seconds
+        self.latencies.extend(other.latencies)
+        self.warmup_requests += other.warmup_requests
+        self.warmup_errors += other.warmup_errors
+        if other.server_cpu_seconds is not None:
+            self.server_cpu_seconds = (self.server_cpu_seconds or 0.0) + other.server_cpu_seconds
+        for sample in other.error_samples:
+            if len(self.error_samples) < MAX_KEPT_ERRORS:
+                self.error_samples.append(sample)
+
     def summary(self) -> dict[str, Any]:
         return {
             "requests": self.requests,

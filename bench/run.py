@@ -44,13 +44,26 @@ from loadgen import (  # noqa: E402 - after the path tweak that lets ``python be
     run_phase,
     sign_in_workload,
 )
-from targets import HOST, Target, harness_command, moto_command  # noqa: E402
+from targets import HOST, Target, harness_command, machine_busy_seconds, moto_command  # noqa: E402
 
 HARNESS, MOTO = "cognito-harness", "moto_server"
 REGION = "us-east-1"
 PASSWORD = "Bench-Passw0rd!"
 THROUGHPUT_TARGET = 3.0
 WORKLOAD_KEYS = ("sign_in", "refresh", "get_user")
+BUSY_WARNING_CORES = 0.25  # outside CPU use during the load above which figures are flagged unreliable
+
+
+@dataclass
+class Machine:
+    """How busy the machine was with work other than this bench while the load ran."""
+
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    outside_cores: float | None = None  # average CPUs used by other processes during the load phases
+
+    @property
+    def busy(self) -> bool:
+        return self.outside_cores is not None and self.outside_cores > BUSY_WARNING_CORES
 
 
 @dataclass
@@ -59,6 +72,7 @@ class ServerResult:
     command: list[str] = field(default_factory=list)
     pid: int | None = None  # the measured (last started) server process
     startup_runs: list[float] = field(default_factory=list)
+    bare_startup_runs: list[float] = field(default_factory=list)  # harness only: Emulator without the CLI's pool
     rss_idle_kib: int | None = None
     rss_after_kib: int | None = None
     setup_seconds: float = 0.0
@@ -68,6 +82,10 @@ class ServerResult:
     def startup(self) -> float | None:
         return statistics.median(self.startup_runs) if self.startup_runs else None
 
+    @property
+    def bare_startup(self) -> float | None:
+        return statistics.median(self.bare_startup_runs) if self.bare_startup_runs else None
+
     def errors(self) -> int:
         return sum(p.total_errors() for p in self.phases.values())
 
@@ -76,6 +94,8 @@ class ServerResult:
             "command": self.command,
             "pid": self.pid,
             "startup_seconds": {"median": self.startup, "runs": [round(s, 4) for s in self.startup_runs]},
+            "bare_startup_seconds": {"median": self.bare_startup,
+                                     "runs": [round(s, 4) for s in self.bare_startup_runs]},
             "rss_kib": {"idle_after_startup": self.rss_idle_kib, "after_load": self.rss_after_kib},
             "setup_seconds": round(self.setup_seconds, 3),
             "workloads": {k: p.summary() for k, p in self.phases.items()},
@@ -186,6 +206,9 @@ def build_rows(results: dict[str, ServerResult]) -> list[Row]:
 
     rows = [Row("startup to first answered call (s)", pick(lambda r: r.startup, h), pick(lambda r: r.startup, m),
                 False, "{:.3f}")]
+    if h is not None and h.bare_startup_runs:
+        rows.append(Row("startup, bare Emulator, no pool loaded (s)", h.bare_startup, pick(lambda r: r.startup, m),
+                        False, "{:.3f}"))
     labels = {"sign_in": "sign-in", "refresh": "refresh", "get_user": "GetUser"}
     for key in WORKLOAD_KEYS:
         def thr(r: ServerResult, key: str = key) -> float | None:
@@ -260,6 +283,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=6.0, help="measured seconds per workload per server, default 6")
     p.add_argument("--max-requests", type=int, default=30000,
                    help="cap on measured calls per workload per server, default 30000")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="split each workload's time into this many rounds alternating the servers, default 3")
     p.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per workload per server, default 1")
     p.add_argument("--warmup-requests", type=int, default=400, help="cap on warm-up calls, default 400")
     p.add_argument("--users", type=int, default=20, help="users per pool (bodies cycle over them), default 20")
@@ -272,8 +297,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")
     p.add_argument("--strict", action="store_true", help="exit 2 when an acceptance target is missed")
     args = p.parse_args(argv)
-    if args.threads < 1 or args.users < 1 or args.startup_runs < 1 or args.duration <= 0 or args.max_requests < 1:
-        p.error("threads, users, startup-runs, duration and max-requests must be positive")
+    if min(args.threads, args.users, args.startup_runs, args.rounds, args.max_requests) < 1 or args.duration <= 0:
+        p.error("threads, users, startup-runs, rounds, duration and max-requests must be positive")
     return args
 
 
@@ -293,9 +318,21 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def bench(args: argparse.Namespace, targets: list[Target], stop: threading.Event) -> dict[str, ServerResult]:
+def bench(args: argparse.Namespace, targets: list[Target], stop: threading.Event,
+          machine: Machine) -> dict[str, ServerResult]:
     results = {t.name: ServerResult(t.name) for t in targets}
+    machine.load_before = os.getloadavg()
+    bare = None
+    if HARNESS in results and args.harness_start != "python" and harness_command(0, args.harness_start)[1:3] == [
+            "-m", "harness.cli"]:
+        # the CLI also loads fixtures/pools/default.toml (users, SRP verifiers); time the server alone too
+        bare = Target(HARNESS + " (bare)", lambda port: harness_command(port, "python"))
     for run in range(args.startup_runs):  # interleaved, one server at a time on an otherwise idle machine
+        if bare is not None:
+            try:
+                results[HARNESS].bare_startup_runs.append(bare.start(args.startup_timeout))
+            finally:
+                bare.cleanup()
         for target in targets:
             seconds = target.start(args.startup_timeout)
             results[target.name].startup_runs.append(seconds)
@@ -313,29 +350,49 @@ def bench(args: argparse.Namespace, targets: list[Target], stop: threading.Event
         fixtures[target.name] = set_up(target, args.users)
         results[target.name].setup_seconds = time.perf_counter() - t0
         say(f"  set up {target.name}: pool, client, {args.users} users in {results[target.name].setup_seconds:.1f}s")
+    rounds = max(1, args.rounds)
+    busy0, own0, wall0 = machine_busy_seconds(), time.process_time(), time.perf_counter()
+    servers0 = [t.cpu_seconds() for t in targets]
     for index, key in enumerate(WORKLOAD_KEYS):
-        order = targets if index % 2 == 0 else list(reversed(targets))  # alternate who goes first
-        for target in order:
-            workload = fixtures[target.name].workloads()[key]
-            phase = run_phase(HOST, target.port, workload, threads=args.threads, seconds=args.duration,
-                              max_requests=args.max_requests, warmup_seconds=args.warmup,
-                              warmup_requests=args.warmup_requests, stop=stop, server_cpu=target.cpu_seconds)
-            if stop.is_set():
-                raise KeyboardInterrupt
-            results[target.name].phases[key] = phase
+        for round_no in range(rounds):
+            # rounds alternate which server goes first, so a burst of outside load hits both alike
+            order = targets if (index + round_no) % 2 == 0 else list(reversed(targets))
+            for target in order:
+                workload = fixtures[target.name].workloads()[key]
+                first = round_no == 0
+                phase = run_phase(HOST, target.port, workload, threads=args.threads,
+                                  seconds=args.duration / rounds, max_requests=-(-args.max_requests // rounds),
+                                  warmup_seconds=args.warmup if first else 0.0,
+                                  warmup_requests=args.warmup_requests if first else 0,
+                                  stop=stop, server_cpu=target.cpu_seconds)
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                if first:
+                    results[target.name].phases[key] = phase
+                else:
+                    results[target.name].phases[key].absorb(phase)
+        for target in targets:
+            phase = results[target.name].phases[key]
+            label = fixtures[target.name].workloads()[key].label
             flag = f"  !! {phase.total_errors()} ERRORS" if phase.total_errors() else ""
-            say(f"  {target.name:16} {workload.label:44} {phase.throughput:8.1f} req/s "
+            say(f"  {target.name:16} {label:44} {phase.throughput:8.1f} req/s "
                 f"({phase.requests} calls in {phase.seconds:.2f}s, p50 {phase.percentile_ms(0.5):.2f} ms, "
                 f"server CPU {phase.cpu_ms_per_call or 0:.3f} ms/call){flag}")
+    busy1, own1, wall1 = machine_busy_seconds(), time.process_time(), time.perf_counter()
+    servers1 = [t.cpu_seconds() for t in targets]
+    if busy0 is not None and busy1 is not None and None not in servers0 and None not in servers1:
+        ours = (own1 - own0) + sum(b - a for a, b in zip(servers0, servers1))  # type: ignore[operator]
+        machine.outside_cores = max(0.0, (busy1 - busy0) - ours) / (wall1 - wall0)
     for target in targets:
         results[target.name].rss_after_kib = target.rss_kib()
     return results
 
 
-def report(args: argparse.Namespace, results: dict[str, ServerResult]) -> int:
+def report(args: argparse.Namespace, results: dict[str, ServerResult], machine: Machine) -> int:
     rows = build_rows(results)
     print()
     print(f"cognito-harness vs moto_server: {args.threads} client threads, {args.duration:g}s per workload "
+          f"in {args.rounds} alternating rounds "
           f"(max {args.max_requests} calls), {args.users} users, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}")
     print("ratio > 1 means cognito-harness is better")
@@ -345,6 +402,12 @@ def report(args: argparse.Namespace, results: dict[str, ServerResult]) -> int:
         print()
         for text, ok in checks:
             print(f"  [{'PASS' if ok else 'n/a ' if ok is None else 'MISS'}] {text}")
+    outside = "n/a" if machine.outside_cores is None else f"{machine.outside_cores:.2f}"
+    print(f"\nother work on this machine during the load: {outside} CPUs on average "
+          f"(load average before the run {machine.load_before[0]:.2f})")
+    if machine.busy:
+        print(f"WARNING: other processes used more than {BUSY_WARNING_CORES} CPUs while the load ran; throughput "
+              f"and latency are unreliable (server CPU per call is less affected). Rerun on a quiet machine.")
     errors = error_report(results)
     if errors:
         print()
@@ -356,7 +419,9 @@ def report(args: argparse.Namespace, results: dict[str, ServerResult]) -> int:
     if args.json:
         document = {
             "config": {k: v for k, v in vars(args).items() if k != "json"},
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                        "load_average_before": machine.load_before, "outside_cpus_during_load": machine.outside_cores,
+                        "busy": machine.busy},
             "servers": {name: r.to_json() for name, r in results.items()},
             "rows": [{"metric": r.metric, HARNESS: r.harness, MOTO: r.moto, "ratio": r.ratio,
                       "ratio_means": r.meaning} for r in rows],
@@ -376,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     targets = make_targets(args)
     stop = threading.Event()
+    machine = Machine()
 
     def on_term(signum: int, frame: object) -> None:  # SIGTERM behaves like Ctrl-C: clean up, then leave
         stop.set()
@@ -384,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         say(f"benchmarking {', '.join(t.name for t in targets)} on {HOST}")
-        results = bench(args, targets, stop)
+        results = bench(args, targets, stop, machine)
     except KeyboardInterrupt:
         stop.set()
         say("interrupted: stopping servers")
@@ -400,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             target.cleanup()
         signal.signal(signal.SIGTERM, previous)
-    return report(args, results)
+    return report(args, results, machine)
 
 
 if __name__ == "__main__":

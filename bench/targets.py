@@ -80,6 +80,16 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all CPUs have spent busy (not idle or waiting on I/O) since boot."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @dataclass
 class Target:
     """One server: its name, how to start it, and the live process."""

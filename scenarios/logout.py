@@ -12,7 +12,7 @@ pool. Baseline measures that exposure window against the spec's
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext, TestUser, Tokens
+from harness.runner.context import ScenarioContext, TestUser, Tokens, claims_of
 from harness.runner.scenario import scenario
 from scenarios._sessions import device, exposure, pool_refresh
 
@@ -42,8 +42,6 @@ def _logout_all(ctx: ScenarioContext, user: TestUser, tokens: Tokens, name: str)
 
 
 def _origin(tokens: Tokens) -> str:
-    from harness.runner.context import claims_of
-
     return str(claims_of(tokens.access_token).get("origin_jti", ""))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from harness.runner.context import ScenarioContext, TestUser, Tokens
 from harness.runner.scenario import scenario
-from scenarios._sessions import exposure, pool_refresh
+from scenarios._sessions import exposure, pool_refresh, remaining
 
 FAMILY = "tenancy"
 ASVS_ACCESS = "OWASP ASVS 5.0 V8.2.1, V8.2.2"
@@ -116,7 +116,8 @@ def role_removed(ctx: ScenarioContext) -> None:
 def cross_tenant(ctx: ScenarioContext) -> None:
     home, other = _tenants(ctx)
     _, _, token = _admin(ctx, home)
-    ctx.expect_denied(ctx.call("tenant_admin", token=token, tenant=other, title=f"admin of {home}: {other}'s admin action"),
+    ctx.expect_denied(ctx.call("tenant_admin", token=token, tenant=other,
+                               title=f"admin of {home}: {other}'s admin action"),
                       f"an admin of {home} must be denied {other}'s admin action")
     ctx.expect_denied(ctx.call("tenant_member", token=token, tenant=other,
                                title=f"admin of {home}: {other}'s member action"),
@@ -155,10 +156,13 @@ def stale_strict(ctx: ScenarioContext) -> None:
     needs=["tenant_admin"],
 )
 def disabled_strict(ctx: ScenarioContext) -> None:
-    """Baseline bound: access ends when the token expires (its remaining lifetime is noted)."""
+    """In baseline, access ends at the latest when the token expires (the pool refuses the refresh of a
+    disabled or deleted user: see REF-USER-DISABLED/-DELETED); the remaining lifetime is noted here."""
     tenant, _ = _tenants(ctx)
     for action, operation in (("disabled", "AdminDisableUser"), ("deleted", "AdminDeleteUser")):
         admin, _, token = _admin(ctx, tenant)
         ctx.api(operation, Username=admin.username)
+        ctx.note(f"without a pool check, the {action} admin's token would work until it expires",
+                 window_seconds=remaining(ctx, token))
         ctx.expect_denied(ctx.call("tenant_admin", token=token, tenant=tenant, title=f"{action} admin: admin action"),
                           f"the {action} admin's token must be refused at once")

@@ -61,13 +61,15 @@ def _compact(header: dict[str, Any], claims: dict[str, Any], signature: str) -> 
 @scenario(
     id="TV-ACCESS-VALID",
     family=FAMILY,
-    title="A valid access token from the pool is accepted (and again on a second request)",
+    title="A valid access token from the pool is accepted (twice, and with the scheme in another case)",
     severity="MUST",
     profile="baseline",
     requirements=["OIDF rp-id_token-sig-rs256 (adapted to access tokens)", "RFC 9068 §4",
-                  "jwt_tool playbook persistence check"],
+                  "jwt_tool playbook persistence check", "RFC 9110 §11.1 (auth scheme is case-insensitive)",
+                  "OIDF FAPI2 RS DPoP auth scheme case-insensitivity"],
     remediation="Verify Cognito access tokens against the pool's JWKS (RS256, iss, token_use, client_id, exp) "
-                "and accept the ones that pass; check the target's COGNITO_* configuration.",
+                "and accept the ones that pass; match the Authorization scheme case-insensitively; check the "
+                "target's COGNITO_* configuration.",
     needs=["protected"],
     control_plane=False,
     aliases=["rp-id_token-sig-rs256"],
@@ -80,6 +82,11 @@ def valid_access_token(ctx: ScenarioContext) -> None:
     for attempt in ("first request", "second request (persistence)"):
         ctx.expect_allowed(ctx.call("protected", token=token, title=f"valid token, {attempt}"),
                            f"a valid {ctx.spec.auth.token} token must be accepted ({attempt})")
+    scheme = ctx.spec.auth.scheme
+    if ctx.spec.auth.location == "header" and scheme:
+        other = scheme.lower() if scheme != scheme.lower() else scheme.upper()
+        response = ctx.call("protected", authorization=f"{other} {token}", title=f"valid token, scheme {other!r}")
+        ctx.expect_allowed(response, f"the authentication scheme is case-insensitive: {other!r} = {scheme!r}")
 
 
 # --- signature ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ PreSignUp trigger over HTTP; the fake IdPs' control plane.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 import time
@@ -24,11 +25,17 @@ from harness.server import Emulator
 CALLBACK = "http://localhost:3000/callback"
 
 
+@functools.lru_cache(maxsize=None)
+def rsa_key(label: str) -> rsa.RSAPrivateKey:
+    """RSA keys are slow to make; the tests' providers share them by label."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 class MiniOIDC:
     """A minimal, independent OpenID provider: discovery, JWKS, authorize, token, userinfo."""
 
     def __init__(self, auth_methods: tuple[str, ...] = ("client_secret_post", "client_secret_basic")) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = rsa_key("provider")
         self.kid = "mini-1"
         self.client_id, self.client_secret = "mini-client", "mini-secret-value"
         self.auth_methods = auth_methods
@@ -36,6 +43,7 @@ class MiniOIDC:
         self.userinfo_extra = {"given_name": "Zoe"}
         self.codes: dict[str, dict[str, str]] = {}
         self.token_requests: list[dict[str, Any]] = []
+        self.userinfo_methods: list[str] = []
         self.tamper: dict[str, Any] = {}  # claims to override in the next ID tokens
         self.signer: rsa.RSAPrivateKey | None = None  # sign with this instead of the published key
         outer = self
@@ -73,6 +81,7 @@ class MiniOIDC:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif url.path == "/me":
+                    outer.userinfo_methods.append(self.command)
                     if self.headers.get("Authorization") != "Bearer mini-access":
                         self._json(401, {"error": "invalid_token"})
                     else:
@@ -81,6 +90,8 @@ class MiniOIDC:
                     self._json(404, {"error": "not_found"})
 
             def do_POST(self) -> None:  # noqa: N802 - stdlib name
+                if self.path == "/me":
+                    return self.do_GET()
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 client_id, secret = form.get("client_id"), form.get("client_secret")
@@ -147,14 +158,15 @@ def create_acme(idp: Any, pool_id: str, mini: MiniOIDC, **details: str) -> dict[
         UserPoolId=pool_id, ProviderName="Acme", ProviderType="OIDC",
         ProviderDetails={"client_id": mini.client_id, "client_secret": mini.client_secret,
                          "attributes_request_method": "GET", "oidc_issuer": mini.issuer,
-                         "authorize_scopes": "openid email", **details},
+                         "authorize_scopes": "openid email", **details},  # details may override
         AttributeMapping={"email": "email", "email_verified": "email_verified", "given_name": "given_name"},
         IdpIdentifiers=["acme.example"])["IdentityProvider"]
 
 
-def test_federates_with_an_independent_oidc_provider(emulator: Emulator, idp: Any, pool: str,
-                                                     mini: MiniOIDC) -> None:
-    created = create_acme(idp, pool, mini)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_federates_with_an_independent_oidc_provider(emulator: Emulator, idp: Any, pool: str, mini: MiniOIDC,
+                                                     method: str) -> None:
+    created = create_acme(idp, pool, mini, attributes_request_method=method)
     details = created["ProviderDetails"]
     assert details["authorize_url"] == f"{mini.issuer}/auth" and details["token_url"] == f"{mini.issuer}/token"
     assert details["jwks_uri"] == f"{mini.issuer}/keys" and details["attributes_url"] == f"{mini.issuer}/me"
@@ -173,6 +185,7 @@ def test_federates_with_an_independent_oidc_provider(emulator: Emulator, idp: An
     claims = jwt.decode(tokens["id_token"], key.key, algorithms=["RS256"], audience=client["ClientId"])
     assert claims["cognito:username"] == "Acme_u-42" and claims["nonce"] == "app-nonce"
     assert claims["given_name"] == "Zoe"  # from the provider's userinfo endpoint
+    assert mini.userinfo_methods == [method]
     assert claims["identities"][0]["providerType"] == "OIDC"
     user = idp.admin_get_user(UserPoolId=pool, Username="Acme_u-42")
     assert user["UserStatus"] == "EXTERNAL_PROVIDER"
@@ -221,7 +234,7 @@ def test_id_token_checks(emulator: Emulator, idp: Any, pool: str, mini: MiniOIDC
 def test_foreign_signature_is_rejected(emulator: Emulator, idp: Any, pool: str, mini: MiniOIDC) -> None:
     create_acme(idp, pool, mini)
     client = oidc_client(idp, pool, ["Acme"])
-    mini.signer = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # same kid, other key
+    mini.signer = rsa_key("impostor")  # same kid, another key
     back = sign_in(emulator, pool, client["ClientId"], "Acme")
     assert back == {"error_description": "Bad id_token signature", "state": "xyz", "error": "invalid_request"}
 
@@ -287,6 +300,14 @@ def test_user_pool_domain_lifecycle(idp: Any, pool: str) -> None:
     assert described["UserPoolId"] == pool and described["Status"] == "ACTIVE"
     assert idp.describe_user_pool(UserPoolId=pool)["UserPool"]["Domain"] == "my-app-login"
     assert idp.describe_user_pool_domain(Domain="unknown-domain")["DomainDescription"] == {}
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="web", CallbackURLs=[CALLBACK],
+                                         AllowedOAuthFlows=["code"], AllowedOAuthFlowsUserPoolClient=True,
+                                         AllowedOAuthScopes=["openid"], SupportedIdentityProviders=["COGNITO"])
+    via_domain = requests.get(f"{idp.meta.endpoint_url}/_domain/my-app-login/oauth2/authorize?" + urlencode(
+        {"response_type": "code", "client_id": client["UserPoolClient"]["ClientId"], "redirect_uri": CALLBACK}),
+        allow_redirects=False, timeout=10)
+    assert via_domain.status_code == 302 and f"/{pool}/login?" in via_domain.headers["Location"]
+    assert requests.get(f"{idp.meta.endpoint_url}/_domain/nope/login", timeout=10).status_code == 404
     other = idp.create_user_pool(PoolName="other")["UserPool"]["Id"]
     with pytest.raises(errors.InvalidParameterException, match="Domain already exists"):
         idp.create_user_pool_domain(UserPoolId=other, Domain="my-app-login")
@@ -300,6 +321,7 @@ def test_user_pool_domain_lifecycle(idp: Any, pool: str) -> None:
         idp.delete_user_pool_domain(UserPoolId=other, Domain="my-app-login")
     idp.delete_user_pool_domain(UserPoolId=pool, Domain="my-app-login")
     assert idp.describe_user_pool_domain(Domain="my-app-login")["DomainDescription"] == {}
+    assert requests.get(f"{idp.meta.endpoint_url}/_domain/my-app-login/login", timeout=10).status_code == 404
 
 
 def test_resource_server_crud(idp: Any, pool: str) -> None:

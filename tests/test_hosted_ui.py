@@ -662,3 +662,28 @@ def test_token_endpoint_refreshes_an_api_session(world: World) -> None:
     assert refreshed.status_code == 200 and set(refreshed.json()) == {"access_token", "id_token", "expires_in",
                                                                       "token_type"}
     assert world.verify(refreshed.json()["access_token"])["scope"] == "aws.cognito.signin.user.admin"
+
+
+def test_idp_login_form_without_auto_approval(world: World) -> None:
+    world.google.set_user("1001", password="idp-secret")
+    world.google.select(None)
+    session = requests.Session()
+    response = follow(session, f"{world.base}/oauth2/authorize?"
+                               f"{urlencode(world.authorize_params(identity_provider='Google'))}")
+    assert response.status_code == 200 and 'name="login"' in response.text  # the IdP's own sign-in page
+    to_idp = session.get(f"{world.base}/oauth2/authorize?"
+                         f"{urlencode(world.authorize_params(identity_provider='Google'))}", allow_redirects=False,
+                         timeout=10).headers["Location"]
+    idp_params = {k: v[0] for k, v in parse_qs(urlsplit(to_idp).query).items()}
+    wrong = session.post(f"{world.google.issuer}/authorize",
+                         data={**idp_params, "login": "ann@example.com", "password": "nope"}, allow_redirects=False,
+                         timeout=10)
+    assert wrong.status_code == 401 and "Wrong email or password." in wrong.text
+    right = session.post(f"{world.google.issuer}/authorize",
+                         data={**idp_params, "login": "ann@example.com", "password": "idp-secret"},
+                         allow_redirects=False, timeout=10)
+    assert right.status_code == 302 and "/oauth2/idpresponse?" in right.headers["Location"]
+    back = follow(session, right.headers["Location"])
+    assert "code" in query_of(back)
+    stale = session.get(right.headers["Location"], allow_redirects=False, timeout=10)  # state used up
+    assert stale.status_code == 400 and "An error was encountered" in stale.text

@@ -1,44 +1,182 @@
-"""Each shipped flawed reference app fails exactly the token-validation checks aimed at its flaw.
+"""The flaw matrix: every shipped flawed reference app fails exactly the checks aimed at its flaw.
 
-The flawed apps run concurrently (each run has its own emulator and app process).
-The scenarios issue grows this into the full matrix over every family.
+Each flawed app runs the WHOLE catalogue (every family, baseline) and must fail
+exactly the union of its rows in EXPECTED_TOKENS (token validation, expiry,
+refresh) and EXPECTED_SESSIONS (tests/flaws_sessions_matrix.py: logout,
+federation, email, tenancy, lockout), with no ERROR, so it fails no unrelated
+MUST check. The correct reference app (and its scope-requiring variant) must
+fail nothing. Every check of the three families here must be failed by at
+least one flawed app ("a check no flawed app can fail is not done").
+
+Speed: each run has its own emulator and app process. The runs go in two
+worker processes (the machine's cores; one process's GIL would serialise the
+harness side), each with a thread pool; each worker first runs a correct
+reference spec, which warms its caches of seeded RSA keys so the flawed runs
+that follow never generate the same key concurrently.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from harness.runner.engine import RunOptions, run
-from harness.runner.model import Verdict
-from harness.runner.spec import load_spec
+import pytest
 
-FLAWED = Path(__file__).resolve().parents[1] / "fixtures" / "targets" / "flawed"
+from harness.runner.scenario import load_catalogue
 
-EXPECTED = {
-    "no_signature_check": {"TV-SIG-TAMPERED", "TV-SIG-STRIPPED", "TV-SIG-TRUNCATED", "TV-SIG-FOREIGN-KEY"},
+try:  # written by the session families' helper; absent until then
+    from tests.flaws_sessions_matrix import EXPECTED_SESSIONS
+except ImportError:  # pragma: no cover - depends on the other families being present
+    EXPECTED_SESSIONS: dict[str, set[str]] = {}
+
+TARGETS = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
+FLAWED = TARGETS / "flawed"
+SEED = 21
+MY_FAMILIES = ("token-validation", "expiry", "refresh")
+# correct specs that must fail nothing -> the families they run (empty: all). The scoped variant makes the
+# app require a scope the pool's own sign-in grants but hosted-UI (federated) tokens lack, so it runs the
+# token-validation family only: it is there to prove TV-SCOPE-MISSING passes on a correct app.
+CORRECT = {"reference.toml": "", "reference_scoped.toml": "token-validation"}
+PROCESSES = 2
+THREADS_PER_PROCESS = 8
+
+SIG_HEADER_KEYS = {"TV-HDR-JWK", "TV-HDR-JKU", "TV-HDR-X5U"}
+REFRESH_REFUSALS = {"EXP-REFRESH-END", "REF-REVOKED", "REF-REUSE", "REF-USER-DISABLED", "REF-USER-DELETED"}
+
+# flawed app -> the token-validation / expiry / refresh checks it must fail
+EXPECTED_TOKENS: dict[str, set[str]] = {
+    "scheme_case_sensitive": {"TV-ACCESS-VALID"},
+    # a verifier that never checks signatures also takes any jwk/jku/x5u-signed token
+    "no_signature_check": {"TV-SIG-TAMPERED", "TV-SIG-STRIPPED", "TV-SIG-TRUNCATED", "TV-SIG-FOREIGN-KEY",
+                           *SIG_HEADER_KEYS},
     "alg_none_accepted": {"TV-ALG-NONE"},
     "hs256_public_key": {"TV-ALG-HS256-PUBKEY"},
-    "no_exp_check": {"TV-EXP-EXPIRED"},
+    # no exp check: expired, missing and non-numeric exp all pass
+    "no_exp_check": {"TV-EXP-EXPIRED", "TV-EXP-MISSING", "TV-MALFORMED-SIGNED", "EXP-ISSUED-PAST", "EXP-BOUNDARY"},
+    # no nbf/iat check: future and non-numeric iat/nbf pass
+    "future_tokens_accepted": {"TV-NBF-FUTURE", "TV-IAT-FUTURE", "TV-MALFORMED-SIGNED"},
     "no_issuer_check": {"TV-ISS-WRONG"},
     "no_client_id_check": {"TV-CLIENT-OTHER"},
     "id_token_as_access": {"TV-TOKEN-USE-ID"},
-    "server_error_on_malformed": {"TV-MALFORMED"},
+    "no_scope_check": {"TV-SCOPE-MISSING"},
+    "issuer_keys_from_token": {"TV-POOL-OTHER"},
+    # int(claims["exp"]) outside the error handling: missing or ill-typed exp -> 500
+    "server_error_on_malformed": {"TV-MALFORMED", "TV-MALFORMED-SIGNED", "TV-EXP-MISSING"},
+    # "kid not found -> decode unverified": unknown, flooded and retired kids all pass
+    "unknown_kid_unverified": {"TV-KID-UNKNOWN", "TV-JWKS-FLOOD", "TV-ROTATION-RETIRED"},
+    "kid_path_traversal": {"TV-KID-INJECTION"},
+    "jwk_header_trusted": {"TV-HDR-JWK"},
+    "header_key_urls_followed": {"TV-HDR-JKU", "TV-HDR-X5U"},
+    "jwks_cached_forever": {"TV-ROTATION-NEW-KID", "TV-ROTATION-RETIRED"},
+    "jwks_refetch_every_kid": {"TV-JWKS-FLOOD"},
+    # refresh answered from a cache: stale claims, and dead refresh tokens keep working
+    "refresh_cached": {"REF-CLAIMS-CURRENT", *REFRESH_REFUSALS},
+    "refresh_error_500": {"REF-OTHER-CLIENT", *REFRESH_REFUSALS},
+    "refresh_requires_valid_access": {"EXP-REFRESH-AFTER"},
+    # a session family's flaw that the refresh family also catches: roles cached per user survive a refresh
+    "roles_cached_at_first_sight": {"REF-CLAIMS-CURRENT"},
 }
 
 
+def expected_for(flaw: str) -> set[str]:
+    return EXPECTED_TOKENS.get(flaw, set()) | EXPECTED_SESSIONS.get(flaw, set())
+
+
+def _shipped() -> set[str]:
+    return {p.stem for p in FLAWED.glob("*.toml")}
+
+
+# --- static checks (fast) -----------------------------------------------------------------------
+
+
 def test_every_shipped_flaw_is_in_the_matrix() -> None:
-    assert {p.stem for p in FLAWED.glob("*.toml")} == set(EXPECTED)
+    assert set(EXPECTED_TOKENS) | set(EXPECTED_SESSIONS) == _shipped()
 
 
-def test_each_flawed_app_fails_exactly_its_checks() -> None:
-    def failing(flaw: str) -> tuple[str, set[str], list[str]]:
-        result = run(load_spec(FLAWED / f"{flaw}.toml"), RunOptions(seed=21, families=["token-validation"]))
-        errors = [f"{r.check_id}: {r.reason}" for r in result.results if r.verdict is Verdict.ERROR]
-        return flaw, {r.check_id for r in result.results if r.verdict is Verdict.FAIL}, errors
+def test_every_flawed_spec_plants_a_known_flaw() -> None:
+    sys.path.insert(0, str(TARGETS / "reference_app"))
+    try:
+        import flaws
+    finally:
+        sys.path.pop(0)
+    assert _shipped() <= set(flaws.FLAWS)
+    for name in _shipped():
+        assert f'REFERENCE_APP_FLAW = "{name}"' in (FLAWED / f"{name}.toml").read_text(), name
 
-    with ThreadPoolExecutor(max_workers=len(EXPECTED)) as pool:
-        outcomes = list(pool.map(failing, EXPECTED))
-    for flaw, failed, errors in outcomes:
-        assert not errors, (flaw, errors)
-        assert failed == EXPECTED[flaw], (flaw, sorted(failed))
+
+def test_every_check_of_these_families_is_failed_by_some_flawed_app() -> None:
+    catalogue = load_catalogue()
+    mine = {i for i, s in catalogue.items() if s.family in MY_FAMILIES}
+    caught = set().union(*EXPECTED_TOKENS.values())
+    assert mine - caught == set(), "checks no flawed app fails"
+    assert caught <= set(catalogue), "the matrix names unknown checks"
+
+
+def test_every_check_has_metadata() -> None:
+    prefixes = {"token-validation": "TV-", "expiry": "EXP-", "refresh": "REF-"}
+    for s in load_catalogue().values():
+        if s.family not in MY_FAMILIES:
+            continue
+        assert s.id.startswith(prefixes[s.family]), s.id
+        assert s.requirements and s.remediation and s.title, s.id
+        assert s.severity in ("MUST", "SHOULD") and s.profile in ("baseline", "strict"), s.id
+
+
+# --- the matrix (runs every spec) ---------------------------------------------------------------
+
+
+def _run_spec(job: str) -> tuple[str, set[str], list[str], set[str], float]:
+    """(spec stem, FAIL ids, ERROR lines, PASS ids, seconds) of a baseline run of ``path[|family]``."""
+    from harness.runner.engine import RunOptions, run
+    from harness.runner.model import Verdict
+    from harness.runner.spec import load_spec
+
+    path, _, family = job.partition("|")
+    started = time.monotonic()
+    result = run(load_spec(path), RunOptions(seed=SEED, families=[family] if family else []))
+    failed = {r.check_id for r in result.results if r.verdict is Verdict.FAIL}
+    errors = [f"{r.check_id}: {r.reason}" for r in result.results if r.verdict is Verdict.ERROR]
+    passed = {r.check_id for r in result.results if r.verdict is Verdict.PASS}
+    return Path(path).stem, failed, errors, passed, round(time.monotonic() - started, 1)
+
+
+def _run_chunk(paths: list[str]) -> list[tuple[str, set[str], list[str], set[str], float]]:
+    """One worker process: the first spec alone (warms the key caches), the rest in threads."""
+    load_catalogue()
+    first = _run_spec(paths[0])
+    with ThreadPoolExecutor(max_workers=THREADS_PER_PROCESS) as pool:
+        return [first, *pool.map(_run_spec, paths[1:])]
+
+
+@pytest.fixture(scope="module")
+def matrix() -> dict[str, tuple[set[str], list[str], set[str], float]]:
+    correct = [f"{TARGETS / name}|{family}" for name, family in CORRECT.items()]
+    flawed = [str(p) for p in sorted(FLAWED.glob("*.toml"))]
+    chunks = [[correct[i % len(correct)], *flawed[i::PROCESSES]] for i in range(PROCESSES)]
+    started = time.monotonic()
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with ProcessPoolExecutor(max_workers=PROCESSES, mp_context=context) as pool:
+        done = [row for chunk in pool.map(_run_chunk, chunks) for row in chunk]
+    elapsed = time.monotonic() - started
+    sys.stderr.write(f"\nflaw matrix: {len(done)} runs in {elapsed:.1f}s on {os.cpu_count()} CPUs\n")
+    return {stem: (failed, errors, passed, seconds) for stem, failed, errors, passed, seconds in done}
+
+
+@pytest.mark.parametrize("spec", [Path(name).stem for name in CORRECT])
+def test_correct_reference_app_fails_nothing(matrix: dict, spec: str) -> None:
+    failed, errors, passed, _ = matrix[spec]
+    assert not errors, errors
+    assert failed == set(), sorted(failed)
+    if spec == "reference_scoped":
+        assert "TV-SCOPE-MISSING" in passed  # the only spec that names a required scope
+
+
+@pytest.mark.parametrize("flaw", sorted(_shipped()))
+def test_flawed_app_fails_exactly_its_checks(matrix: dict, flaw: str) -> None:
+    failed, errors, _, _ = matrix[flaw]
+    assert not errors, (flaw, errors)
+    assert failed == expected_for(flaw), (flaw, sorted(failed))

@@ -345,6 +345,8 @@ def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: d
             return _refuse(req, Err.MISSING_AUTH_PARAMETER.error(name="USERNAME and PASSWORD"))
         user = find_user(pool, username)
         if user is None or user.status == "EXTERNAL_PROVIDER":
+            backend.events.emit(ev.AUTH_FAILURE, pool.pool_id, username=username, client_id=client.client_id,
+                                flow=HOSTED_FLOW, reason="user_not_found")
             return _refuse(req, Err.INCORRECT_CREDENTIALS.error())
         try:
             if not user.enabled:
@@ -368,6 +370,9 @@ def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: d
                 check_policy(pool, new, "other")
                 set_user_password(backend, pool, user, new, permanent=True, reason="hosted UI new password")
         except CognitoError as error:
+            if error.type != "NotAuthorizedException" or error.message == Err.USER_DISABLED.message():
+                backend.events.emit(ev.AUTH_FAILURE, pool.pool_id, username=user.username, client_id=client.client_id,
+                                    flow=HOSTED_FLOW, reason=error.type, message=error.message)
             return _refuse(req, error, new_password=bool(form.get("new_password")))
         return complete(backend, req, user, backend.clock.now_int(), federated=False, new_cookie=True)
 

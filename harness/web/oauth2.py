@@ -2,7 +2,8 @@
 
 ``/oauth2/authorize``, ``/login``, ``/oauth2/idpresponse``, ``/oauth2/token``,
 ``/oauth2/userInfo``, ``/oauth2/revoke``, ``/logout`` and ``/error`` (the
-discovery document names them). This module only parses requests and renders
+discovery document names them); also under ``/_domain/{domain}/`` once
+CreateUserPoolDomain has named the pool's domain. This module only parses requests and renders
 outcomes (redirects, HTML pages, JSON errors); every rule is in
 :mod:`harness.engine.oauth` and :mod:`harness.engine.oauth_tokens`.
 """
@@ -15,9 +16,11 @@ from typing import Callable
 from urllib.parse import urlencode
 
 from harness.engine import oauth, oauth_tokens
+from harness.engine.ops.domains import find_domain
 from harness.engine.store import Backend
 from harness.web.http import Request, Response, Router
 
+DOMAIN_PREFIX = "/_domain"  # the same endpoints under a pool's domain: /_domain/{domain}/oauth2/...
 JSON_UTF8 = "application/json;charset=UTF-8"
 NO_CACHE = {"Cache-Control": "no-cache, no-store, max-age=0, must-revalidate", "Pragma": "no-cache"}
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -99,8 +102,17 @@ def install(router: Router, backend: Backend) -> None:
             def handler(request: Request) -> Response:
                 return fn(request, request.params["pool_id"])
 
+            def by_domain(request: Request) -> Response:
+                with backend.lock:
+                    found = find_domain(backend, request.params["domain"])
+                if found is None:
+                    return _page("An error was encountered with the requested page.",
+                                 '<p id="error">unknown domain</p>', 404)
+                return fn(request, found.pool_id)
+
             for m in method.split("|"):
                 router.add(m, "/{pool_id}" + path, handler)
+                router.add(m, DOMAIN_PREFIX + "/{domain}" + path, by_domain)
 
         return register
 

@@ -22,8 +22,16 @@ RESERVED_WORDS = ("aws", "amazon", "cognito")
 
 
 def hosted_ui_base(backend: Backend, pool: UserPool) -> str:
-    """Where this pool's managed login lives (what COGNITO_DOMAIN should be)."""
+    """Where this pool's managed login lives (what COGNITO_DOMAIN should be).
+
+    Always served at ``{emulator}/{pool_id}``; a domain also serves it at
+    ``{emulator}/_domain/{domain}`` (the HTTP face's alias).
+    """
     return f"{backend.settings.public_url.rstrip('/')}/{pool.pool_id}"
+
+
+def domain_base(backend: Backend, domain: str) -> str:
+    return f"{backend.settings.public_url.rstrip('/')}/_domain/{domain}"
 
 
 def find_domain(backend: Backend, domain: str) -> UserPoolDomain | None:

@@ -20,6 +20,7 @@ from harness.engine.models import AppClient, User, UserPool
 from harness.engine.passwords import check_policy
 from harness.engine.registry import operation
 from harness.engine.signin import SIGN_UP_CONFIRMED, SignIn, secret_alternates
+from harness.engine.triggers import run_pre_signup
 from harness.errors import CognitoError, Err
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,6 +99,13 @@ def sign_up(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
         raise Err.SIGNUP_NOT_PERMITTED.error()
     password = params.get("Password") or ""
     check_policy(pool, password, "signup")
+    decision = run_pre_signup(
+        backend, pool, "PreSignUp_SignUp",
+        {**attrs.as_dict(params.get("UserAttributes")), **users.sign_in_attribute_values(pool, username)},
+        username, client.client_id,
+        validation_data=attrs.as_dict(params.get("ValidationData")) or None,
+        client_metadata=params.get("ClientMetadata"),
+    )
     user = users.create_user(
         backend,
         pool,
@@ -108,6 +116,15 @@ def sign_up(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
         client=client,
         check_required=True,
     )
+    # the trigger's verdicts apply after creation: the client may not write *_verified itself
+    for flag, attribute in ((decision.auto_verify_email, "email"), (decision.auto_verify_phone, "phone_number")):
+        if flag and user.attributes.get(attribute):
+            _mark_verified(user, attribute)
+    if decision.auto_confirm_user:
+        attrs.claim_verified_aliases(pool, user, force_alias=False)
+        users.confirm_user(backend, pool, user, by="PreSignUp")
+        return {"UserConfirmed": True, "UserSub": user.sub,
+                "Session": _session(backend, pool, client, user, SIGN_UP_CONFIRMED)}
     response: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
     destination = codes.signup_destination(pool, user)
     if destination is not None:
