@@ -302,6 +302,7 @@ def nbf_in_future(ctx: ScenarioContext) -> None:
     id="TV-IAT-FUTURE",
     family=FAMILY,
     title="A token issued in the future (iat beyond the skew) is refused",
+    severity="SHOULD",  # RFC 7519 does not require it (aws-jwt-verify only type-checks iat); PyJWT does it
     requirements=["RFC 7519 §4.1.6", "OWASP ASVS 5.0 V9.2.1", "OIDF oidcc-client-test-missing-iat (iat checks)"],
     remediation="Refuse tokens whose iat is later than now plus a small leeway (PyJWT verify_iat).",
     needs=["protected"],

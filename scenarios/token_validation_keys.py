@@ -269,6 +269,7 @@ def rotation_retired(ctx: ScenarioContext) -> None:
     id="TV-JWKS-FLOOD",
     family=FAMILY,
     title=f"A flood of {FLOOD_SIZE} unknown kids does not make the app refetch the JWKS more than [limits] max_jwks_fetches",
+    severity="SHOULD",  # availability (amplification against the JWKS endpoint), not token acceptance
     requirements=["aws-jwt-verify penalty box (rate-limited refetch)", "rp-test-catalog §6 A.4",
                   "OWASP ASVS 5.0 V9.1.3"],
     remediation="Rate-limit JWKS refetches: after a refetch that still lacks the kid, refuse unknown kids without "

@@ -210,3 +210,15 @@ def add_client(app: App, **client: Any) -> App:
     args = {"ClientName": "other", "ExplicitAuthFlows": ALL_FLOWS, **client}
     made = app.idp.create_user_pool_client(UserPoolId=app.pool_id, **args)["UserPoolClient"]
     return App(app.emulator, app.idp, app.pool_id, made["ClientId"], made.get("ClientSecret"))
+
+
+@pytest.fixture()
+def app(emulator: Any, idp: Any) -> App:
+    """A pool with an all-flows client, under a frozen virtual clock."""
+    emulator.backend.clock.freeze()
+    return make_app(emulator, idp)
+
+
+@pytest.fixture()
+def alice(app: App) -> str:
+    return app.confirmed_user("alice", email="alice@example.com")

@@ -13,17 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from auth_support import raises
 from botocore.exceptions import ClientError
-
-
-@contextlib.contextmanager
-def raises(code: str, message: str | None = None) -> Iterator[pytest.ExceptionInfo[ClientError]]:
-    with pytest.raises(ClientError) as info:
-        yield info
-    error = info.value.response["Error"]
-    assert error["Code"] == code, error
-    if message is not None:
-        assert error["Message"] == message, error
 
 
 def _pool(idp: Any, **kwargs: Any) -> dict[str, Any]:

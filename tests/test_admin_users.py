@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 import pytest
+from auth_support import raises
 import requests
 from botocore.exceptions import ClientError
 
@@ -23,16 +24,6 @@ from harness.engine import tokens, users
 from harness.engine.common import require_user
 
 PASSWORD = "Passw0rd!"
-
-
-@contextlib.contextmanager
-def raises(code: str, message: str | None = None) -> Iterator[pytest.ExceptionInfo[ClientError]]:
-    with pytest.raises(ClientError) as info:
-        yield info
-    error = info.value.response["Error"]
-    assert error["Code"] == code, error
-    if message is not None:
-        assert error["Message"] == message, error
 
 
 def make_pool(idp: Any, **kwargs: Any) -> str:

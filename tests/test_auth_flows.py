@@ -8,19 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from auth_support import PASSWORD, App, add_client, make_app, raises
+from auth_support import PASSWORD, App, add_client, alice, app, make_app, raises  # noqa: F401 - fixtures
 from srp_client import PRIME, SRPClient, cognito_timestamp
-
-
-@pytest.fixture()
-def app(emulator, idp) -> App:
-    emulator.backend.clock.freeze()
-    return make_app(emulator, idp)
-
-
-@pytest.fixture()
-def alice(app: App) -> str:
-    return app.confirmed_user("alice", email="alice@example.com")
 
 
 # --- password and SRP sign-in ------------------------------------------------------------

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from auth_support import PASSWORD, App, add_client, make_app, raises, secret_hash
+from auth_support import PASSWORD, App, add_client, app, make_app, raises, secret_hash  # noqa: F401 - fixture
 
 ATTEMPT_LIMIT = "Attempt limit exceeded, please try after some time."
 BAD_CODE = "Invalid verification code provided, please try again."
 EXPIRED_CODE = "Invalid code provided, please request a code again."
-
-
-@pytest.fixture()
-def app(emulator, idp) -> App:
-    emulator.backend.clock.freeze()
-    return make_app(emulator, idp)
 
 
 def status_of(app: App, username: str) -> str:

@@ -7,18 +7,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from auth_support import PASSWORD, App, add_client, make_app, raises
-
-
-@pytest.fixture()
-def app(emulator, idp) -> App:
-    emulator.backend.clock.freeze()
-    return make_app(emulator, idp)
-
-
-@pytest.fixture()
-def alice(app: App) -> str:
-    return app.confirmed_user("alice", email="alice@example.com")
+from auth_support import PASSWORD, App, add_client, alice, app, make_app, raises  # noqa: F401 - fixtures
 
 
 def refresh(app: App, token: str) -> dict:
