@@ -44,7 +44,14 @@ from loadgen import (  # noqa: E402 - after the path tweak that lets ``python be
     run_phase,
     sign_in_workload,
 )
-from targets import HOST, Target, harness_command, machine_busy_seconds, moto_command  # noqa: E402
+from targets import (  # noqa: E402
+    HOST,
+    Target,
+    harness_command,
+    harness_start_mode,
+    machine_busy_seconds,
+    moto_command,
+)
 
 HARNESS, MOTO = "cognito-harness", "moto_server"
 REGION = "us-east-1"
@@ -323,16 +330,17 @@ def bench(args: argparse.Namespace, targets: list[Target], stop: threading.Event
     results = {t.name: ServerResult(t.name) for t in targets}
     machine.load_before = os.getloadavg()
     bare = None
-    if HARNESS in results and args.harness_start != "python" and harness_command(0, args.harness_start)[1:3] == [
-            "-m", "harness.cli"]:
+    if HARNESS in results and harness_start_mode(args.harness_start) == "cli":
         # the CLI also loads fixtures/pools/default.toml (users, SRP verifiers); time the server alone too
         bare = Target(HARNESS + " (bare)", lambda port: harness_command(port, "python"))
     for run in range(args.startup_runs):  # interleaved, one server at a time on an otherwise idle machine
         if bare is not None:
             try:
-                results[HARNESS].bare_startup_runs.append(bare.start(args.startup_timeout))
+                seconds = bare.start(args.startup_timeout)
             finally:
                 bare.cleanup()
+            results[HARNESS].bare_startup_runs.append(seconds)
+            say(f"  startup {bare.name} run {run + 1}: {seconds:.3f}s")
         for target in targets:
             seconds = target.start(args.startup_timeout)
             results[target.name].startup_runs.append(seconds)

@@ -32,19 +32,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def harness_command(port: int, mode: str = "auto") -> list[str]:
-    """How to start cognito-harness: its CLI when present, else the Emulator in one line.
+def harness_start_mode(mode: str = "auto") -> str:
+    """``cli`` or ``python``: ``auto`` picks the CLI when ``harness.cli`` and its serve command exist."""
+    if mode != "auto":
+        return mode
+    try:
+        has_serve = importlib.util.find_spec("harness.commands.serve") is not None
+    except ModuleNotFoundError:
+        has_serve = False
+    return "cli" if has_serve and importlib.util.find_spec("harness.cli") is not None else "python"
 
-    ``mode`` is ``cli``, ``python`` or ``auto`` (the CLI if ``harness.cli``
-    and its serve command are importable).
-    """
-    if mode == "auto":
-        has_cli = importlib.util.find_spec("harness.cli") is not None
-        try:
-            has_serve = importlib.util.find_spec("harness.commands.serve") is not None
-        except ModuleNotFoundError:
-            has_serve = False
-        mode = "cli" if has_cli and has_serve else "python"
+
+def harness_command(port: int, mode: str = "auto") -> list[str]:
+    """How to start cognito-harness: ``cognito-harness serve`` (the CLI, which also loads
+    fixtures/pools/default.toml) or the bare :class:`harness.server.Emulator` in one line."""
+    mode = harness_start_mode(mode)
     if mode == "cli":
         return [sys.executable, "-m", "harness.cli", "serve", "--port", str(port), "--seed", "1"]
     if mode == "python":

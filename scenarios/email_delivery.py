@@ -24,7 +24,7 @@ SIGNUP_NEEDS = ["signup", "resend", "confirm", "login", "protected"]
 DELIVERY_REFS = ["Cognito API: SignUp (CodeDeliveryFailureException, LimitExceededException)",
                  "Cognito docs: email settings (daily email limit of the default sender)",
                  "OWASP ASVS 5.0 V16.5.1 (generic error messages, no stack traces)"]
-ENUM_REFS = ["OWASP ASVS 4.0.3 V2.5.2", "OWASP ASVS 5.0 V6.3.8", "OWASP WSTG-IDNT-04 (account enumeration)",
+ENUM_REFS = ["OWASP ASVS 5.0 V6.3.8", "OWASP WSTG-IDNT-04 (account enumeration)",
              "Cognito docs: PreventUserExistenceErrors"]
 
 
@@ -80,8 +80,7 @@ def signup_delivery_failure(ctx: ScenarioContext) -> None:
     title="After a failed sign-up email the user can resend, confirm and sign in (no half-made account)",
     severity="MUST",
     profile="baseline",
-    requirements=[*DELIVERY_REFS[:1], "Cognito API: ResendConfirmationCode, ConfirmSignUp",
-                  "OWASP ASVS 5.0 V6.4.1 (secure account recovery)"],
+    requirements=[*DELIVERY_REFS[:1], "Cognito API: ResendConfirmationCode, ConfirmSignUp"],
     remediation="Keep no local 'failed registration' state: the pool holds the UNCONFIRMED user, so offer "
                 "'resend code' and let the normal confirm and login complete the account.",
     needs=SIGNUP_NEEDS,

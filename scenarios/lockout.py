@@ -113,7 +113,7 @@ def lockout_recovery(ctx: ScenarioContext) -> None:
     title="Password reset works end to end through the mailbox, and a wrong code is refused",
     severity="MUST",
     profile="baseline",
-    requirements=["OWASP ASVS 5.0 V6.4.1, V6.4.2", "OWASP ASVS 4.0.3 V2.5.1",
+    requirements=["OWASP ASVS 4.0.3 V2.5.6", "OWASP Forgot Password Cheat Sheet",
                   "Cognito API: ForgotPassword, ConfirmForgotPassword (CodeMismatchException)"],
     remediation="Pass ConfirmForgotPassword's errors (CodeMismatchException, ExpiredCodeException, "
                 "InvalidPasswordException) to the caller as a 4xx; report success only when the pool accepted it.",

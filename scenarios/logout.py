@@ -51,7 +51,7 @@ def _origin(tokens: Tokens) -> str:
     title="Logout on one device revokes that device's refresh token and leaves the other device working",
     severity="MUST",
     profile="baseline",
-    requirements=["OWASP ASVS 4.0.3 V3.3.1", "OWASP ASVS 5.0 V10.4.9", "RFC 7009 §2", "RFC 9700 §4.14.2",
+    requirements=["OWASP ASVS 4.0.3 V3.3.1", "OWASP ASVS 5.0 V7.4.1, V10.4.9", "RFC 7009 §2", "RFC 9700 §4.14.2",
                   "Cognito docs: RevokeToken (revoking refresh tokens)"],
     remediation="In the logout handler call RevokeToken with the device's refresh token (and the client secret "
                 "for a confidential client); do not call GlobalSignOut for a single-device logout.",
@@ -90,7 +90,7 @@ def device_logout(ctx: ScenarioContext) -> None:
     title="Sign-out everywhere ends every device's refresh",
     severity="MUST",
     profile="baseline",
-    requirements=["OWASP ASVS 4.0.3 V3.3.3, V3.3.4", "OWASP ASVS 5.0 V7.4.2", "RFC 9700 §4.14.2",
+    requirements=["OWASP ASVS 4.0.3 V3.3.3, V3.3.4", "OWASP ASVS 5.0 V7.4.5, V7.5.2", "RFC 9700 §4.14.2",
                   "Cognito docs: GlobalSignOut"],
     remediation="Implement sign-out everywhere with GlobalSignOut (the user's access token) or "
                 "AdminUserGlobalSignOut, which revokes every refresh token of the user.",
@@ -119,7 +119,7 @@ def logout_everywhere(ctx: ScenarioContext) -> None:
     title="Signed-out devices' access tokens stop working within the declared revocation window",
     severity="MUST",
     profile="baseline",
-    requirements=["OWASP ASVS 4.0.3 V3.3.1", "OWASP ASVS 5.0 V7.4.1, V7.4.2", "RFC 9700 §4.14.2",
+    requirements=["OWASP ASVS 4.0.3 V3.3.1", "OWASP ASVS 5.0 V7.4.1", "RFC 9700 §4.14.2",
                   "aws-jwt-verify #151 (local verification accepts revoked tokens)",
                   "rp-test-catalog §6.B (lifecycle)"],
     remediation="Remember sign-outs the app performs (deny-list the session's origin_jti until its tokens "

@@ -240,7 +240,7 @@ class TargetClient:
             "request": {
                 "name": name,
                 "method": req.method,
-                "url": url + ("?" + urlencode(query) if query else ""),
+                "url": url + ("?" + urlencode(mask_data(query) if self.mask else query) if query else ""),
                 "headers": self._shown_headers(send_headers),
                 "cookies": self._shown_mapping(send_cookies),
                 "body": self._shown_body(sent_body),

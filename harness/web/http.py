@@ -139,7 +139,8 @@ def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
         sys_version = ""
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-            log.debug("%s %s", self.address_string(), format % args)
+            if log.isEnabledFor(logging.DEBUG):  # called for every request: format only when wanted
+                log.debug("%s %s", self.address_string(), format % args)
 
         def _serve(self) -> None:
             length_header = self.headers.get("Content-Length")
