@@ -100,5 +100,6 @@ def signed_in_at(ctx: ScenarioContext, user: TestUser, seconds_ago: float) -> To
         ctx.advance(seconds_ago)
 
 
-__all__ = ["DAY", "UNIT_SECONDS", "app_refresh", "client_config", "credential", "refresh_validity_seconds", "refreshed", "refused",
+__all__ = ["DAY", "UNIT_SECONDS", "app_refresh", "client_config", "credential", "refresh_validity_seconds",
+           "refreshed", "refused",
            "signed_in_at", "tokens_from", "update_client", "working_session"]

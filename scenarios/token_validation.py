@@ -164,7 +164,8 @@ def foreign_key(ctx: ScenarioContext) -> None:
     id="TV-ALG-NONE",
     family=FAMILY,
     title="Unsigned tokens (alg none, None, NONE, nOnE) are refused",
-    requirements=["RFC 8725 §3.1, §3.2", "OWASP ASVS 5.0 V9.1.2", "CVE-2015-2951", "OIDF oidcc-client-test-idtoken-sig-none",
+    requirements=["RFC 8725 §3.1, §3.2", "OWASP ASVS 5.0 V9.1.2", "CVE-2015-2951",
+                  "OIDF oidcc-client-test-idtoken-sig-none",
                   "draft-ietf-oauth-rfc8725bis (case-insensitive none)"],
     remediation="Pass an explicit algorithm allow-list (algorithms=[\"RS256\"]) to the verifier; never "
                 "trust the header's alg, never block-list 'none' by exact spelling.",
@@ -424,11 +425,12 @@ def malformed_signed(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
     for what, claims in (("exp", {"exp": "tomorrow"}), ("iat", {"iat": "yesterday"}),
                          ("nbf", {"nbf": "soon"}), ("sub", {"sub": 12345})):
-        forged = ctx.mint(user, claims=claims, title=f"signed access token with a non-{'string' if what == 'sub' else 'numeric'} {what}")
+        kind = "string" if what == "sub" else "numeric"
+        forged = ctx.mint(user, claims=claims, title=f"signed access token with a non-{kind} {what}")
         response = ctx.call("protected", token=forged, title=f"ill-typed {what}")
         ctx.expect_denied(response, f"a signed token whose {what} is {claims[what]!r} must be refused with 401/403")
     ctx.accepted_control(token, "persistence check: the valid token still works")
 
 
-# key sourcing, unknown kids and rotation live in their own module (same family)
-from scenarios import token_validation_keys  # noqa: E402,F401  (registers its checks)
+# key sourcing, unknown kids and rotation live in their own module (same family); importing it registers them
+import scenarios.token_validation_keys  # noqa: E402,F401

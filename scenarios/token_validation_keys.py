@@ -76,7 +76,7 @@ def _attacker_cert(ctx: ScenarioContext) -> bytes:
 
     from harness.engine.signing import foreign_key
 
-    key = foreign_key(ctx.control.backend.seed)
+    key = foreign_key(getattr(getattr(ctx.control, "backend", None), "seed", 0))  # the key Control.mint signs with
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "attacker.example")])
     now = datetime.fromtimestamp(ctx.now(), tz=timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
@@ -128,7 +128,7 @@ def unknown_kid(ctx: ScenarioContext) -> None:
 @scenario(
     id="TV-KID-INJECTION",
     family=FAMILY,
-    title="kid path traversal and injection (../../dev/null, SQL, empty) signed with empty/guessed HMAC keys are refused",
+    title="kid path traversal and injection (../../dev/null, SQL, empty) with empty/guessed HMAC keys are refused",
     requirements=["RFC 8725 §3.10", "OWASP ASVS 5.0 V9.1.3", "PortSwigger JWT lab 6 (kid path traversal)",
                   "jwt_tool playbook kid checks"],
     remediation="Treat kid as an opaque lookup key into the pool's JWKS only; never as a file path, a query "
@@ -268,7 +268,7 @@ def rotation_retired(ctx: ScenarioContext) -> None:
 @scenario(
     id="TV-JWKS-FLOOD",
     family=FAMILY,
-    title=f"A flood of {FLOOD_SIZE} unknown kids does not make the app refetch the JWKS more than [limits] max_jwks_fetches",
+    title=f"A flood of {FLOOD_SIZE} unknown kids makes the app refetch the JWKS at most [limits] max_jwks_fetches times",
     severity="SHOULD",  # availability (amplification against the JWKS endpoint), not token acceptance
     requirements=["aws-jwt-verify penalty box (rate-limited refetch)", "rp-test-catalog §6 A.4",
                   "OWASP ASVS 5.0 V9.1.3"],

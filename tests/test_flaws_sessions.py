@@ -1,11 +1,11 @@
-"""The session families' flawed reference apps each fail exactly the checks aimed at their flaw.
+"""The session families' matrix: every check caught, and the strict profile proven.
 
-Every flawed app of tests/flaws_sessions_matrix.py runs over ALL families
-(baseline) and must fail exactly its expected checks, with no ERROR, so it
-fails no unrelated MUST check. The strict-profile checks are proven by the
-plain reference app (trusts a token until it expires: fails them) and the
-reference app in strict mode (asks the pool: passes every session check).
-The runs go in parallel, each with its own emulator and app process.
+The flawed apps themselves run in tests/test_runner_flaws.py (every flawed
+app over ALL families, against the union of both matrices). Here: each
+session flaw is planted and shipped, every session check is failed by some
+flawed app, and the strict-profile checks are proven by the plain reference
+app (trusts a token until it expires: fails them) and the reference app in
+strict mode (asks the pool: passes every session check).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.flaws_sessions_matrix import EXPECTED_SESSIONS, SESSION_FAMILIES, STR
 TARGETS = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
 FLAWED = TARGETS / "flawed"
 SEED = 21
-WORKERS = 8
+WORKERS = 2
 
 
 def _outcome(result: RunResult) -> tuple[set[str], list[str]]:
@@ -36,12 +36,8 @@ def _outcome(result: RunResult) -> tuple[set[str], list[str]]:
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, tuple[set[str], list[str], float]]:
-    """Run every flawed app (all families) and both strict reference runs, in parallel."""
+    """Run both strict reference runs, in parallel."""
     load_catalogue()  # import once, before the threads
-
-    def flawed(flaw: str) -> tuple[str, RunResult, float]:
-        started = time.monotonic()
-        return flaw, run(load_spec(FLAWED / f"{flaw}.toml"), RunOptions(seed=SEED)), time.monotonic() - started
 
     def strict(spec: str) -> tuple[str, RunResult, float]:
         started = time.monotonic()
@@ -49,9 +45,8 @@ def outcomes() -> dict[str, tuple[set[str], list[str], float]]:
                                                            families=list(SESSION_FAMILIES)))
         return f"strict:{spec}", result, time.monotonic() - started
 
-    jobs = [(flawed, f) for f in EXPECTED_SESSIONS] + [(strict, s) for s in STRICT_EXPECTED]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        done = list(pool.map(lambda job: job[0](job[1]), jobs))
+        done = list(pool.map(strict, STRICT_EXPECTED))
     return {name: (*_outcome(result), seconds) for name, result, seconds in done}
 
 
@@ -74,13 +69,6 @@ def test_every_session_check_is_caught_by_some_flawed_app() -> None:
     caught = set().union(*EXPECTED_SESSIONS.values(), *STRICT_EXPECTED.values())
     assert mine - caught == set(), "checks no flawed app fails"
     assert caught <= set(catalogue), "the matrix names unknown checks"
-
-
-@pytest.mark.parametrize("flaw", sorted(EXPECTED_SESSIONS))
-def test_flawed_app_fails_exactly_its_checks(outcomes: dict, flaw: str) -> None:
-    failed, errors, _ = outcomes[flaw]
-    assert not errors, (flaw, errors)
-    assert failed == EXPECTED_SESSIONS[flaw], (flaw, sorted(failed))
 
 
 @pytest.mark.parametrize("spec", sorted(STRICT_EXPECTED))
