@@ -264,9 +264,12 @@ def verdicts(rows: list[Row]) -> list[tuple[str, bool | None]]:
         out.append((f"{name} throughput >= {THROUGHPUT_TARGET:.0f}x moto_server"
                     + ("" if ratio is None else f" (measured {ratio:.2f}x)"),
                     None if ratio is None else ratio >= THROUGHPUT_TARGET))
-    ratio = by_metric["startup to first answered call (s)"].ratio
-    out.append(("startup no slower than moto_server" + ("" if ratio is None else f" (measured {ratio:.2f}x)"),
-                None if ratio is None else ratio >= 1.0))
+    for metric, what in (("startup to first answered call (s)", "startup"),
+                         ("startup, bare Emulator, no pool loaded (s)", "startup of the bare Emulator (information)")):
+        if metric in by_metric:
+            ratio = by_metric[metric].ratio
+            out.append((f"{what} no slower than moto_server" + ("" if ratio is None else f" (measured {ratio:.2f}x)"),
+                        None if ratio is None else ratio >= 1.0))
     return out
 
 
@@ -440,7 +443,7 @@ def report(args: argparse.Namespace, results: dict[str, ServerResult], machine: 
         print(f"\nwrote {args.json}")
     if errors:
         return 1
-    if args.strict and any(ok is False for _, ok in checks):
+    if args.strict and any(ok is False for text, ok in checks if "(information)" not in text):
         return 2
     return 0
 

@@ -65,4 +65,6 @@ def test_bench_runs_end_to_end_and_prints_the_table(tmp_path: Path) -> None:
         for phase in server["workloads"].values():
             assert phase["requests"] > 0 and phase["errors"] == 0
     assert {row["metric"] for row in document["rows"]} >= set(EXPECTED_ROWS)
-    assert [check["passed"] is not None for check in document["acceptance"]] == [True, True, True]
+    checks = {check["check"].split(" ")[0]: check["passed"] for check in document["acceptance"]}
+    assert {"sign-in", "refresh", "startup"} <= set(checks)
+    assert all(isinstance(passed, bool) for passed in checks.values())  # judged, whatever the verdict

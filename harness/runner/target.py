@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -158,8 +158,13 @@ class TargetResponse:
         return value if isinstance(value, str) else None
 
     def summary(self) -> str:
-        body = self.text.strip().replace("\n", " ")
-        return f"{self.spec.method} {self.spec.path} -> HTTP {self.status}" + (f" {trim(body, 160)}" if body else "")
+        """One line for a FAIL's "actual": the URL really sent and the answer, masked as the evidence is."""
+        request, response = self.evidence.data["request"], self.evidence.data["response"]
+        target = urlsplit(request["url"])
+        shown = response["body"]
+        body = (shown if isinstance(shown, str) else json.dumps(shown)).strip().replace("\n", " ")
+        where = target.path + (f"?{target.query}" if target.query else "")
+        return f"{self.spec.method} {where} -> HTTP {self.status}" + (f" {trim(body, 160)}" if body else "")
 
 
 class TargetClient:
