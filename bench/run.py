@@ -347,7 +347,7 @@ def bench(args: argparse.Namespace, targets: list[Target], stop: threading.Event
         for target in targets:
             seconds = target.start(args.startup_timeout)
             results[target.name].startup_runs.append(seconds)
-            results[target.name].command = target.command_for(target.port)  # type: ignore[operator]
+            results[target.name].command = target.command_for(target.port)
             results[target.name].pid = target.proc.pid if target.proc is not None else None
             say(f"  startup {target.name} run {run + 1}: {seconds:.3f}s")
             if run + 1 < args.startup_runs:

@@ -16,8 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from loadgen import call_once
 
@@ -97,11 +98,10 @@ class Target:
     """One server: its name, how to start it, and the live process."""
 
     name: str
-    command_for: object  # Callable[[int], list[str]]
+    command_for: Callable[[int], list[str]]  # port -> argv
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -110,12 +110,12 @@ class Target:
     def spawn(self) -> float:
         """Start the server; return the monotonic spawn time."""
         self.stop()
+        self._drop_log()
         self.port = free_port()
-        command = self.command_for(self.port)  # type: ignore[operator]
-        log = tempfile.NamedTemporaryFile(prefix=f"bench-{self.name}-", suffix=".log", delete=False)
+        command = self.command_for(self.port)
+        log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
         self.log_path = Path(log.name)
         env = dict(os.environ)
-        env.update(self.extra_env)
         # make ``import harness`` work from a checkout even when not installed
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -129,19 +129,21 @@ class Target:
         """Poll ListUserPools until it answers 200; return seconds since ``started``."""
         deadline = started + timeout
         body = b'{"MaxResults": 1}'
+        last = "no answer"
         while True:
             if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited during startup (code "
                                    f"{None if self.proc is None else self.proc.returncode}); log:\n{self.log_tail()}")
             try:
-                status, _ = call_once(HOST, self.port, "ListUserPools", body, timeout=2.0)
+                status, answer = call_once(HOST, self.port, "ListUserPools", body, timeout=2.0)
                 if status == 200:
                     return time.perf_counter() - started
-            except OSError:
-                pass
+                last = f"{status} {answer[:200]!r}"
+            except OSError as exc:
+                last = repr(exc)
             if time.perf_counter() > deadline:
-                raise RuntimeError(f"{self.name} did not answer ListUserPools within {timeout:.0f}s; log:\n"
-                                   f"{self.log_tail()}")
+                raise RuntimeError(f"{self.name} did not answer ListUserPools with 200 within {timeout:.0f}s "
+                                   f"(last: {last}); log:\n{self.log_tail()}")
             time.sleep(0.005)
 
     def start(self, timeout: float = 60.0) -> float:
@@ -180,8 +182,9 @@ class Target:
 
     def cleanup(self) -> None:
         self.stop()
+        self._drop_log()
+
+    def _drop_log(self) -> None:
         if self.log_path is not None:
-            try:
-                self.log_path.unlink()
-            except OSError:
-                pass
+            self.log_path.unlink(missing_ok=True)
+            self.log_path = None

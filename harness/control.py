@@ -40,14 +40,11 @@ from harness.engine.faults import FAULT_KINDS
 from harness.engine.keys import KEY_USES, SigningKey
 from harness.engine.models import AppClient, UserPool
 from harness.engine.signing import foreign_key, public_jwk, sign_custom, sign_jwt, with_overrides
+from harness.engine.events import TOKEN_MINTED, KEY_PUBLISHED, KEY_UNPUBLISHED, KEY_RETIRED
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
-TOKEN_MINTED = "token.minted"
-KEY_PUBLISHED = "key.published"
-KEY_UNPUBLISHED = "key.unpublished"
-KEY_RETIRED = "key.retired"
 
 CHANNELS = ("EMAIL", "SMS")
 

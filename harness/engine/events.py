@@ -43,7 +43,17 @@ PASSWORD_CHANGED = "password.changed"
 GROUP_MEMBERSHIP = "group.membership"
 KEY_ROTATED = "key.rotated"
 FAULT_TRIGGERED = "fault.triggered"
-API_CALL = "api.call"
+TOKEN_MINTED = "token.minted"
+KEY_PUBLISHED = "key.published"
+KEY_UNPUBLISHED = "key.unpublished"
+KEY_RETIRED = "key.retired"
+FEDERATED_SIGN_IN = "federation.sign_in"
+FEDERATION_LINKED = "federation.linked"
+FEDERATION_UNLINKED = "federation.unlinked"
+FEDERATION_FAILURE = "federation.failure"
+TRIGGER_INVOKED = "trigger.invoked"
+TRIGGER_FAILED = "trigger.failed"
+TRIGGER_UNBOUND = "trigger.unbound"
 
 
 class EventLog:

@@ -28,6 +28,7 @@ from harness.engine.ops.identity_providers import user_id_claim
 from harness.engine.triggers import run_pre_signup
 from harness.engine.users import disable_user
 from harness.errors import Err
+from harness.engine.events import FEDERATED_SIGN_IN, FEDERATION_LINKED, FEDERATION_UNLINKED, FEDERATION_FAILURE
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -36,10 +37,6 @@ MAX_LINKS = 5
 EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
 COGNITO = "Cognito"
 COGNITO_SUBJECT = "Cognito_Subject"
-FEDERATED_SIGN_IN = "federation.sign_in"
-FEDERATION_LINKED = "federation.linked"
-FEDERATION_UNLINKED = "federation.unlinked"
-FEDERATION_FAILURE = "federation.failure"
 
 
 # --- the identities attribute -------------------------------------------------------------

@@ -24,7 +24,8 @@ from urllib.parse import urlencode, urlsplit
 
 from harness.engine import events as ev
 from harness.engine import lockout, oauth_tokens, oidc_client
-from harness.engine.federation import FEDERATION_FAILURE, federated_sign_in
+from harness.engine.events import FEDERATION_FAILURE
+from harness.engine.federation import federated_sign_in
 from harness.engine.models import AppClient, AuthorizationCode, HostedSession, OAuthRequest, User, UserPool
 from harness.engine.ops.resource_servers import custom_scopes
 from harness.engine.passwords import check_policy, verify_password

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.clock import Clock
-from harness.engine.events import EventLog
+from harness.engine.events import FAULT_TRIGGERED, EventLog
 from harness.engine.faults import Faults
 from harness.engine.keys import KeyRing
 from harness.engine.messaging import Mailbox
@@ -86,7 +86,7 @@ class Backend:
         """Run one cognito-idp operation with API-shaped members; raise CognitoError."""
         fault = self.faults.on_call(operation)
         if fault is not None:
-            self.events.emit("fault.triggered", None, kind=fault.kind, operation=operation, fault_id=fault.id)
+            self.events.emit(FAULT_TRIGGERED, None, kind=fault.kind, operation=operation, fault_id=fault.id)
             raise (Err.THROTTLED if fault.kind == "throttle" else Err.INTERNAL_ERROR).error()
         handler = self.operations.get(operation)
         if handler is None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 from harness.errors import CognitoError, Err
+from harness.engine.events import TRIGGER_INVOKED, TRIGGER_FAILED, TRIGGER_UNBOUND
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.models import UserPool
@@ -35,9 +36,6 @@ TRIGGER_SOURCES = ("PreSignUp_SignUp", "PreSignUp_ExternalProvider", "PreSignUp_
 TRIGGER_NAMES = ("PreSignUp",)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 HTTP_TIMEOUT = 10.0
-TRIGGER_INVOKED = "trigger.invoked"
-TRIGGER_FAILED = "trigger.failed"
-TRIGGER_UNBOUND = "trigger.unbound"
 
 Handler = Callable[[dict[str, Any]], Any]
 
