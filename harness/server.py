@@ -93,7 +93,7 @@ class Emulator:
         options: dict[str, Any] = {
             "endpoint_url": self.url,
             "region_name": self.region,
-            "config": Config(retries={"max_attempts": 1, "mode": "standard"}),
+            "config": Config(retries={"total_max_attempts": 1, "mode": "standard"}),
             **TEST_CREDENTIALS,
         }
         options.update(kwargs)

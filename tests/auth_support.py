@@ -197,7 +197,7 @@ def make_app(
     LimitExceededException by default, which would repeat a SignUp (and count
     attempts twice) behind the test's back.
     """
-    idp = emulator.boto3_client(config=Config(retries={"total_max_attempts": 1}))
+    idp = emulator.boto3_client(config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
     pool_args = {"PoolName": "app", "AutoVerifiedAttributes": ["email"], **(pool or {})}
     pool_id = idp.create_user_pool(**pool_args)["UserPool"]["Id"]
     client_args = {"ClientName": "web", "ExplicitAuthFlows": ALL_FLOWS, "GenerateSecret": secret, **(client or {})}

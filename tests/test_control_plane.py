@@ -338,7 +338,7 @@ def test_snapshot_restore_round_trip(emulator: Emulator, pool: PoolHandle, contr
     snapshot = remote.snapshot()
     text = json.dumps(snapshot)  # JSON-able all the way down
     user = snapshot["pools"][0]["users"]["alice"]
-    assert user["password_hash"] and user["srp_verifier"]
+    assert user["password_hash"] and user["srp_x"]
     assert all("BEGIN PRIVATE KEY" in k["private_key_pem"] for k in snapshot["pools"][0]["keyring"]["keys"])
 
     # change everything, then come back

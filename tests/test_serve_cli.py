@@ -73,7 +73,7 @@ class Served:
         return boto3.client(
             "cognito-idp", endpoint_url=self.env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
             region_name=self.env["AWS_DEFAULT_REGION"], aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"], config=Config(retries={"max_attempts": 1}),
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"], config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         )
 
     def stop(self, sig: int = signal.SIGTERM) -> int:

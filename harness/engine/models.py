@@ -173,7 +173,8 @@ class User:
     password_hash: str | None = None
     password_salt: str = ""
     srp_salt: str = ""  # hex
-    srp_verifier: int = 0
+    srp_x: str = ""  # hex of SRP's private x (cheap hashes), set with the password
+    srp_verifier: int = 0  # v = g^x mod N, computed on the first SRP sign-in (a 3072-bit pow)
     password_history: list[str] = field(default_factory=list)
     temporary_password_expires: float | None = None
     groups: set[str] = field(default_factory=set)

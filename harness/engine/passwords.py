@@ -99,7 +99,9 @@ def set_password(
     user.password_salt = salt
     user.password_hash = _digest(salt, password)
     user.srp_salt = backend.ids.hex(16)
-    user.srp_verifier = srp_math.verifier(user.srp_salt, pool.srp_pool_name, user.username, password)
+    # the verifier's modular exponentiation waits for the first SRP sign-in (srp.credentials_for)
+    user.srp_x = format(srp_math.compute_x(user.srp_salt, pool.srp_pool_name, user.username, password), "x")
+    user.srp_verifier = 0
     now = backend.clock.now()
     user.temporary_password_expires = now + temporary_validity_days(pool) * 86400 if temporary else None
     user.password_history.append(f"{salt}${user.password_hash}")

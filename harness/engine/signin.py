@@ -203,7 +203,7 @@ class SignIn:
 
     def _credentials(self, user: User) -> srp.Credentials:
         """The user's SRP credentials; a user without a password gets unmatchable fake ones."""
-        if user.srp_verifier and user.srp_salt:
+        if user.srp_x and user.srp_salt:
             return srp.credentials_for(user)
         fake = srp.simulated_credentials(self.backend, self.pool, user.username)
         return srp.Credentials(user_id=user.username, salt_hex=fake.salt_hex, verifier=fake.verifier)

@@ -57,6 +57,9 @@ class Credentials:
 
 
 def credentials_for(user: User) -> Credentials:
+    """The user's SRP credentials, computing (once) the verifier from the stored x."""
+    if not user.srp_verifier:
+        user.srp_verifier = pow(srp_math.g, int(user.srp_x, 16), srp_math.N)
     return Credentials(user_id=user.username, salt_hex=user.srp_salt, verifier=user.srp_verifier)
 
 

@@ -234,7 +234,7 @@ class RemoteBackend(PoolBackend):
         from botocore.config import Config
 
         self.idp = boto3.client("cognito-idp", endpoint_url=self.url, region_name=self.region,
-                                config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=15),
+                                config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=15),
                                 **TEST_CREDENTIALS)
 
     def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
