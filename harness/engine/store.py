@@ -7,7 +7,9 @@ come out in one order.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +81,23 @@ class Backend:
             self.faults.clear()
             self.idps.clear()
             self.triggers.clear()
+
+    @contextlib.contextmanager
+    def unlocked(self) -> Iterator[None]:
+        """Release the store lock (fully, if this thread holds it) for a block of pure work.
+
+        For work that touches no state and takes long: RSA signing (which
+        releases the GIL), or a trigger that may call back into the emulator.
+        """
+        owned = getattr(self.lock, "_is_owned", None)
+        if owned is None or not owned():
+            yield
+            return
+        state = self.lock._release_save()  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            self.lock._acquire_restore(state)  # type: ignore[attr-defined]
 
     # --- dispatch -------------------------------------------------------------
 

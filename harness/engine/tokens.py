@@ -199,17 +199,25 @@ def mint_pair(
     nonce: str | None = None,
     include_id_token: bool = True,
 ) -> tuple[str, str | None, dict[str, Any], dict[str, Any] | None]:
-    """Sign an access token (and an ID token): (access, id, access claims, id claims)."""
+    """Sign an access token (and an ID token): (access, id, access claims, id claims).
+
+    Claims and keys are read under the store lock; the RSA signatures, which
+    release the GIL, are made with the lock released so concurrent sign-ins
+    sign on every core instead of queueing behind one another.
+    """
     now = backend.clock.now_int()
     auth_time = session.auth_time if session is not None else (auth_time or now)
     access_claims = access_token_claims(backend, pool, client, user, session, now, auth_time, scopes)
-    access = sign_jwt(access_claims, pool.keyring.active("access"))
-    id_token = id_claims = None
+    access_key = pool.keyring.active("access")
+    id_claims = id_key = None
     if include_id_token:
         id_claims = id_token_claims(
             backend, pool, client, user, session, now, auth_time, nonce if nonce is not None else (session.nonce if session else None)
         )
-        id_token = sign_jwt(id_claims, pool.keyring.active("id"))
+        id_key = pool.keyring.active("id")
+    with backend.unlocked():
+        access = sign_jwt(access_claims, access_key)
+        id_token = sign_jwt(id_claims, id_key) if id_claims is not None and id_key is not None else None
     if session is not None:  # remember the family even when claims omit origin_jti
         pool.jti_origin[access_claims["jti"]] = session.origin_jti
         if id_claims and "jti" in id_claims:

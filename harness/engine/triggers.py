@@ -16,11 +16,9 @@ over HTTP, which would otherwise deadlock.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
@@ -108,20 +106,6 @@ def set_trigger(backend: Backend, pool_id: str, trigger: str, handler: Handler |
         backend.triggers.bind(arn, handler)
         pool.lambda_config[trigger] = arn
         return arn
-
-
-@contextlib.contextmanager
-def released(lock: Any) -> Iterator[None]:
-    """Release a re-entrant lock fully (if this thread holds it) for the block."""
-    owned = getattr(lock, "_is_owned", None)
-    if owned is None or not owned():
-        yield
-        return
-    state = lock._release_save()
-    try:
-        yield
-    finally:
-        lock._acquire_restore(state)
 
 
 def _event(backend: Backend, pool: UserPool, source: str, username: str, client_id: str | None,
@@ -223,7 +207,7 @@ def run_pre_signup(
     event = _event(backend, pool, trigger_source, username, client_id, user_attributes,
                    validation_data, client_metadata)
     try:
-        with released(backend.lock):
+        with backend.unlocked():
             result = _invoke(handler, copy.deepcopy(event))
     except _TriggerRaised as exc:
         backend.events.emit(TRIGGER_FAILED, pool.pool_id, trigger="PreSignUp", source=trigger_source,
@@ -243,4 +227,4 @@ def run_pre_signup(
     return decision
 
 
-__all__ = ["PreSignUpResponse", "TriggerRegistry", "run_pre_signup", "set_trigger", "trigger_arn", "released"]
+__all__ = ["PreSignUpResponse", "TriggerRegistry", "run_pre_signup", "set_trigger", "trigger_arn"]
