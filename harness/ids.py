@@ -30,6 +30,19 @@ class IdFactory:
                 self.seed = seed
             self._rng = random.Random(self.seed)
 
+    def state(self) -> tuple[int, list[int], float | None]:
+        """The generator's position (snapshot): version, internal state, gauss."""
+        with self._lock:
+            version, internal, gauss = self._rng.getstate()
+            return version, list(internal), gauss
+
+    def set_state(self, seed: int, state: tuple[int, list[int], float | None]) -> None:
+        """Resume exactly where :meth:`state` was taken."""
+        version, internal, gauss = state
+        with self._lock:
+            self.seed = seed
+            self._rng.setstate((version, tuple(internal), gauss))
+
     def _choice(self, alphabet: str, n: int) -> str:
         with self._lock:
             return "".join(self._rng.choice(alphabet) for _ in range(n))

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             raise PoolDefinitionError(handle.source, "clients",
                                       f"--client {args.client!r} is not defined (have: {', '.join(handle.clients)})")
     except PoolDefinitionError as exc:
-        emu.http._server.server_close()  # noqa: SLF001 - never started; release the port
+        emu.stop()  # never started: releases the port
         print(f"cognito-harness serve: {exc}", file=sys.stderr)
         return 2
 

@@ -8,6 +8,7 @@ numbers, not wall time, order the log, so it is deterministic per seed.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -56,11 +57,15 @@ TRIGGER_FAILED = "trigger.failed"
 TRIGGER_UNBOUND = "trigger.unbound"
 
 
+MAX_EVENTS = 100_000
+"""The log keeps the newest events only, so a long-running ``serve`` stays bounded in memory."""
+
+
 class EventLog:
-    def __init__(self, now: Callable[[], float]) -> None:
+    def __init__(self, now: Callable[[], float], max_events: int = MAX_EVENTS) -> None:
         self._now = now
         self._lock = threading.Lock()
-        self._events: list[Event] = []
+        self._events: deque[Event] = deque(maxlen=max_events)
         self._seq = 0
 
     def emit(self, type_: str, pool_id: str | None = None, **data: Any) -> Event:
@@ -110,3 +115,10 @@ class EventLog:
     def clear(self) -> None:
         with self._lock:
             self._events.clear()
+
+    def restore(self, events: Iterable[Event], seq: int) -> None:
+        """Replace the log (snapshot restore); numbering goes on after ``seq``."""
+        with self._lock:
+            self._events.clear()
+            self._events.extend(events)
+            self._seq = seq

@@ -63,6 +63,16 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def restore(self, faults: list[Fault], next_id: int) -> None:
+        """Replace the armed faults (snapshot restore)."""
+        with self._lock:
+            self._faults[:] = faults
+            self._next_id = next_id
+
     def clear(self, fault_id: int | None = None) -> int:
         with self._lock:
             before = len(self._faults)

@@ -85,6 +85,16 @@ class Mailbox:
             self._messages.clear()
             return n
 
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def restore(self, messages: list[Message], next_id: int) -> None:
+        """Replace the mailbox (snapshot restore)."""
+        with self._lock:
+            self._messages[:] = messages
+            self._next_id = next_id
+
     def emails_sent_since(self, since: float) -> int:
         with self._lock:
             return sum(1 for m in self._messages if m.channel == "EMAIL" and m.status == "sent" and m.time >= since)

@@ -198,21 +198,20 @@ def dump(backend: Backend) -> dict[str, Any]:
 
     with backend.lock:
         clock = backend.clock.state()
-        version, internal, gauss = backend.ids._rng.getstate()  # noqa: SLF001 - state capture
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "harness_version": __version__,
             "settings": {k: v for k, v in encode(backend.settings).items() if k != "public_url"},
             "clock": {"mode": clock.mode, "now": clock.now, "offset": clock.offset},
-            "ids": {"seed": backend.ids.seed, "rng": [version, list(internal), gauss]},
+            "ids": {"seed": backend.ids.seed, "rng": list(backend.ids.state())},
             "pools": [encode(p) for p in backend.pools.values()],
             "mailbox": {
-                "next_id": backend.mailbox._next_id,  # noqa: SLF001
+                "next_id": backend.mailbox.next_id,
                 "messages": [m.to_dict() for m in backend.mailbox.list(include_failed=True)],
             },
             "faults": {
-                "next_id": backend.faults._next_id,  # noqa: SLF001
+                "next_id": backend.faults.next_id,
                 "armed": [f.to_dict() for f in backend.faults.list()],
             },
             "events": {
@@ -273,8 +272,7 @@ def load(backend: Backend, data: Any) -> None:
     with backend.lock:
         for name, value in settings.items():
             setattr(backend.settings, name, value)
-        backend.ids.seed = seed
-        backend.ids._rng.setstate(rng_state)  # noqa: SLF001
+        backend.ids.set_state(seed, rng_state)
         backend.clock.reset()
         if mode == "frozen":
             backend.clock.freeze(clock_now)
@@ -282,18 +280,9 @@ def load(backend: Backend, data: Any) -> None:
             backend.clock.advance(clock_offset)
         backend.pools.clear()
         backend.pools.update({p.pool_id: p for p in pools})
-        _restore_list(backend.mailbox, "_messages", messages, int(mailbox_raw.get("next_id", len(messages) + 1)))
-        _restore_list(backend.faults, "_faults", faults, int(faults_raw.get("next_id", len(faults) + 1)))
-        with backend.events._lock:  # noqa: SLF001 - the log has no bulk-load API
-            backend.events._events[:] = log  # noqa: SLF001
-            backend.events._seq = int(events_raw.get("seq", log[-1].seq if log else 0))  # noqa: SLF001
-
-
-def _restore_list(holder: Any, attribute: str, items: list[Any], next_id: int) -> None:
-    """Put items back into a Mailbox or Faults (neither has a bulk-load API)."""
-    with holder._lock:  # noqa: SLF001
-        getattr(holder, attribute)[:] = items
-        holder._next_id = next_id  # noqa: SLF001
+        backend.mailbox.restore(messages, int(mailbox_raw.get("next_id", len(messages) + 1)))
+        backend.faults.restore(faults, int(faults_raw.get("next_id", len(faults) + 1)))
+        backend.events.restore(log, int(events_raw.get("seq", log[-1].seq if log else 0)))
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "SnapshotError", "decode", "dump", "encode", "load"]

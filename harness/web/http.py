@@ -216,6 +216,7 @@ class HTTPService:
         self.router = router
         self._server = _Server((host, port), _make_handler(router))
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def host(self) -> str:
@@ -236,10 +237,13 @@ class HTTPService:
         return self
 
     def serve_forever(self) -> None:
+        self._serving = True
         self._server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving (if it ever started) and release the port."""
+        if self._serving or self._thread is not None:
+            self._server.shutdown()  # waits for serve_forever to return: only when it ran
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
