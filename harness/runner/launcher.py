@@ -147,8 +147,8 @@ def _ready_url(spec: TargetSpec, base_url: str, port: int) -> str | None:
     return base_url + ready if ready.startswith("/") else ready
 
 
-class ProcessTarget:
-    """A target started as a subprocess (in its own process group) on a free port."""
+class _LaunchedTarget:
+    """What every target the harness starts has: its spec, the pool's coordinates, a loopback port."""
 
     def __init__(self, spec: TargetSpec, coords: PoolCoordinates, port: int | None = None) -> None:
         self.spec = spec
@@ -156,6 +156,13 @@ class ProcessTarget:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.address = self.base_url
+
+
+class ProcessTarget(_LaunchedTarget):
+    """A target started as a subprocess (in its own process group) on a free port."""
+
+    def __init__(self, spec: TargetSpec, coords: PoolCoordinates, port: int | None = None) -> None:
+        super().__init__(spec, coords, port)
         self.proc: subprocess.Popen[bytes] | None = None
         self._tails: list[_StreamTail] = []
         self.starts = 0
@@ -327,15 +334,11 @@ class ExternalTarget:
         return []
 
 
-class ContainerTarget:
+class ContainerTarget(_LaunchedTarget):
     """A target started from a container image through the Docker SDK, on the host network."""
 
     def __init__(self, spec: TargetSpec, coords: PoolCoordinates, port: int | None = None) -> None:
-        self.spec = spec
-        self.coords = coords
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.address = self.base_url
+        super().__init__(spec, coords, port)
         self.container: Any = None
         self._history: list[Evidence] = []
 
