@@ -39,7 +39,7 @@ from harness.engine.common import find_user
 from harness.engine.faults import FAULT_KINDS
 from harness.engine.keys import KEY_USES, SigningKey
 from harness.engine.models import AppClient, UserPool
-from harness.engine.signing import foreign_key, public_jwk, sign_custom, sign_jwt, with_overrides
+from harness.engine.signing import SIGN_MODES, Signer, foreign_key, public_jwk, signer_for, with_overrides
 from harness.engine.events import TOKEN_MINTED, KEY_PUBLISHED, KEY_UNPUBLISHED, KEY_RETIRED
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,9 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHANNELS = ("EMAIL", "SMS")
 
-SIGN_WITH_HELP = (
-    "pool | foreign | none | hs256-public-key | hs256:<secret> | retired:<kid>"
-)
+SIGN_WITH_HELP = SIGN_MODES
 """How :meth:`Control.mint` signs (see its docstring)."""
 
 
@@ -424,29 +422,19 @@ class Control:
             )
             return token
 
-    def _signer(self, pool: UserPool, token_use: str, sign_with: str) -> Any:
-        """A function (claims, header overrides) -> token for one ``sign_with`` mode."""
-        active = pool.keyring.active(token_use)  # type: ignore[arg-type]
-
-        def rs256(key_kid: str, private: Any) -> Any:
-            return lambda c, h: sign_custom(c, alg="RS256", kid=key_kid, header_overrides=h, rsa_key=private)
-
-        if sign_with == "pool":
-            return lambda c, h: sign_jwt(c, active) if not h else rs256(active.kid, active.private_key)(c, h)
-        if sign_with == "foreign":
-            return rs256(active.kid, foreign_key(self.backend.seed))
-        if sign_with == "none":
-            return lambda c, h: sign_custom(c, alg="none", kid=active.kid, header_overrides=h)
-        if sign_with == "hs256-public-key":
-            secret = active.public_pem()
-            return lambda c, h: sign_custom(c, alg="HS256", kid=active.kid, header_overrides=h, hmac_secret=secret)
-        if sign_with.startswith("hs256:"):
-            secret = sign_with[len("hs256:"):].encode()
-            return lambda c, h: sign_custom(c, alg="HS256", kid=active.kid, header_overrides=h, hmac_secret=secret)
-        if sign_with.startswith("retired:"):
-            key = self._key(pool, sign_with[len("retired:"):], field="sign_with")
-            return rs256(key.kid, key.private_key)
-        raise ControlError("sign_with", f"expected {SIGN_WITH_HELP}, got {sign_with!r}")
+    def _signer(self, pool: UserPool, token_use: str, sign_with: str) -> Signer:
+        """The signing function for one ``sign_with`` mode (rules in harness.engine.signing)."""
+        try:
+            return signer_for(
+                sign_with,
+                pool.keyring.active(token_use),  # type: ignore[arg-type]
+                lambda: foreign_key(self.backend.seed),
+                lambda kid: self._key(pool, kid, field="sign_with"),
+            )
+        except ControlError:
+            raise  # an unknown retired:<kid> (404), already named
+        except ValueError as exc:
+            raise ControlError("sign_with", str(exc)) from None
 
     def token_status(self, token: str) -> dict[str, Any]:
         """Known? Which pool, user, session; revoked (and why), expired, active."""

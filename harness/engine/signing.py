@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import Any, Callable
 
 import jwt
 from cryptography.hazmat.primitives import hashes
@@ -143,3 +143,40 @@ def sign_custom(
     if alg == "none":
         return forge(header, claims, signature="")
     raise ValueError(f"unsupported alg {alg!r}")
+
+
+Signer = Callable[[dict[str, Any], dict[str, Any]], str]
+"""(claims, header overrides) -> token."""
+
+SIGN_MODES = "pool | foreign | none | hs256-public-key | hs256:<secret> | retired:<kid>"
+
+
+def signer_for(mode: str, active: SigningKey, foreign: Callable[[], rsa.RSAPrivateKey],
+               find_key: Callable[[str], SigningKey]) -> Signer:
+    """How a minted token is signed, by mode name (the control plane's ``sign_with``).
+
+    ``active`` is the pool key for the token's use; ``foreign`` makes the key
+    the pool never published; ``find_key`` resolves ``retired:<kid>``. Raises
+    ValueError for an unknown mode.
+    """
+
+    def rs256(kid: str, private: rsa.RSAPrivateKey) -> Signer:
+        return lambda c, h: sign_custom(c, alg="RS256", kid=kid, header_overrides=h, rsa_key=private)
+
+    def hs256(secret: bytes) -> Signer:
+        return lambda c, h: sign_custom(c, alg="HS256", kid=active.kid, header_overrides=h, hmac_secret=secret)
+
+    if mode == "pool":
+        return lambda c, h: sign_jwt(c, active) if not h else rs256(active.kid, active.private_key)(c, h)
+    if mode == "foreign":
+        return rs256(active.kid, foreign())
+    if mode == "none":
+        return lambda c, h: sign_custom(c, alg="none", kid=active.kid, header_overrides=h)
+    if mode == "hs256-public-key":
+        return hs256(active.public_pem())
+    if mode.startswith("hs256:"):
+        return hs256(mode[len("hs256:"):].encode())
+    if mode.startswith("retired:"):
+        key = find_key(mode[len("retired:"):])
+        return rs256(key.kid, key.private_key)
+    raise ValueError(f"expected {SIGN_MODES}, got {mode!r}")
