@@ -16,6 +16,6 @@ COPY fixtures ./fixtures
 RUN pip install . && useradd --create-home --uid 10001 harness
 USER harness
 
-# The default pool definition is read from /app/fixtures/pools/default.toml (the working directory).
+# pip install . ships fixtures/ to <prefix>/share/cognito-harness (harness/bundled.py finds it there).
 EXPOSE 9229
 CMD ["cognito-harness", "serve", "--host", "0.0.0.0", "--port", "9229"]

@@ -38,7 +38,6 @@ from harness.pooldef_reader import DefinitionTable, PoolDefinitionError
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_POOL_NAME = "default.toml"
 GENERATED_PASSWORD = "Generated-Passw0rd!"
 USER_STATUSES = ("CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED")
@@ -392,21 +391,10 @@ class _Builder:
 
 
 def default_pool_path() -> Path:
-    """``fixtures/pools/default.toml`` at the repository root (works from any cwd).
+    """The bundled ``fixtures/pools/default.toml`` (checkout or installed copy; any cwd)."""
+    from harness.bundled import fixture
 
-    The package is installed editable from the repo, so the file sits next to
-    the package's parent; a copy inside the package (for non-editable
-    installs) and the current directory are tried as fallbacks.
-    """
-    candidates = [
-        PACKAGE_ROOT.parent / "fixtures" / "pools" / DEFAULT_POOL_NAME,
-        PACKAGE_ROOT / "fixtures" / "pools" / DEFAULT_POOL_NAME,
-        Path.cwd() / "fixtures" / "pools" / DEFAULT_POOL_NAME,
-    ]
-    for path in candidates:
-        if path.is_file():
-            return path
-    return candidates[0]
+    return fixture("pools", DEFAULT_POOL_NAME)
 
 
 def read_definition(path: str | Path) -> dict[str, Any]:

@@ -242,7 +242,9 @@ def load_spec(path: str | Path) -> TargetSpec:
 
 def bundled_spec_path() -> Path:
     """The reference app's spec, used when ``run`` gets no ``--target``."""
-    return Path(__file__).resolve().parents[2] / "fixtures" / "targets" / "reference.toml"
+    from harness.bundled import fixture
+
+    return fixture("targets", "reference.toml")
 
 
 __all__ = [
