@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -79,8 +81,44 @@ def contract_env(coords: PoolCoordinates, port: int) -> dict[str, str]:
     }
 
 
+_PORTS_HANDED_OUT: set[int] = set()
+_PORTS_LOCK = threading.Lock()
+_PORT_PICKER = random.SystemRandom()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A free loopback port for a target, chosen *below* the OS's ephemeral range.
+
+    The emulator and other servers bind port 0, so the OS hands them ports
+    from the ephemeral range; a target port picked from that range could be
+    taken by such a server between this check and the target's own bind (and
+    the readiness probe would then talk to the wrong server). Ports handed
+    out here are never handed out again by this process.
+    """
+    first_ephemeral = _ephemeral_range()[0]
+    low = max(1024, first_ephemeral - 22000)
+    high = max(low + 1000, first_ephemeral - 1)
+    with _PORTS_LOCK:
+        for _ in range(200):
+            port = _PORT_PICKER.randint(low, high)
+            if port in _PORTS_HANDED_OUT:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    continue
+            _PORTS_HANDED_OUT.add(port)
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a crowded machine: let the OS choose
         s.bind((host, 0))
         return int(s.getsockname()[1])
 
@@ -210,6 +248,9 @@ class ProcessTarget(_LaunchedTarget):
                 wait_ready(ready, self.spec.target.ready_timeout, alive=lambda: self.proc.poll() is None)
             else:
                 _wait_port(self.port, self.spec.target.ready_timeout, alive=lambda: self.proc.poll() is None)
+            if self.proc.poll() is not None:  # something else answered on its port, and it died
+                raise LaunchError(f"target exited right after {self.base_url} answered (port taken by "
+                                  f"another process?)", address=self.base_url)
         except LaunchError as exc:
             proc = self.proc
             self.stop()
