@@ -124,6 +124,42 @@ def query_bool(params: dict[str, str], name: str) -> bool:
     raise ControlError(name, f"expected true or false, got {raw!r}")
 
 
+ErrorMapper = Callable[[Exception], "Response | None"]
+JsonHandler = Callable[[Request], Any]
+
+
+def json_routes(router: Router, on_error: ErrorMapper) -> Callable[[str, str], Callable[[JsonHandler], JsonHandler]]:
+    """A ``route(method, path)`` decorator for control-plane handlers under ``/_harness``.
+
+    A handler returns JSON data (or a Response). A ControlError becomes its
+    400/404 body; ``on_error`` maps the face's other expected errors to an
+    answer (None: not expected, let it propagate to the HTTP layer).
+    """
+
+    def route(method: str, path: str) -> Callable[[JsonHandler], JsonHandler]:
+        def register(fn: JsonHandler) -> JsonHandler:
+            def handler(request: Request) -> Response:
+                try:
+                    result = fn(request)
+                except ControlError as exc:
+                    return Response.json(exc.to_dict(), exc.status)
+                except Exception as exc:  # noqa: BLE001 - mapped or re-raised just below
+                    mapped = on_error(exc)
+                    if mapped is None:
+                        raise
+                    return mapped
+                if isinstance(result, Response):
+                    return result
+                return Response.json(result, headers={"Cache-Control": "no-store"})
+
+            router.add(method, PREFIX + path, handler)
+            return fn
+
+        return register
+
+    return route
+
+
 def _kid(request: Request) -> str:
     return unquote(request.params["kid"])
 
@@ -134,26 +170,13 @@ def _kid(request: Request) -> str:
 def install(router: Router, backend: Backend) -> None:
     control = Control(backend)
 
-    def route(method: str, path: str) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
-        """Register a handler returning JSON data; map errors to 400/404 bodies."""
+    def cognito_error(exc: Exception) -> Response | None:
+        if isinstance(exc, CognitoError):
+            return Response.json({"error": "bad_request", "field": "request", "message": exc.message,
+                                  "__type": exc.type}, 400 if exc.status < 500 else exc.status)
+        return None
 
-        def register(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
-            def handler(request: Request) -> Response:
-                try:
-                    result = fn(request)
-                except ControlError as exc:
-                    return Response.json(exc.to_dict(), exc.status)
-                except CognitoError as exc:
-                    return Response.json({"error": "bad_request", "field": "request", "message": exc.message,
-                                          "__type": exc.type}, 400 if exc.status < 500 else exc.status)
-                if isinstance(result, Response):
-                    return result
-                return Response.json(result, headers={"Cache-Control": "no-store"})
-
-            router.add(method, PREFIX + path, handler)
-            return fn
-
-        return register
+    route = json_routes(router, cognito_error)
 
     # --- lifecycle -------------------------------------------------------------------------
 

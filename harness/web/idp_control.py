@@ -30,7 +30,7 @@ GET     /_harness/triggers                       ``{"bindings": {arn: url|python
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from harness.control import ControlError
@@ -39,10 +39,9 @@ from harness.engine.triggers import set_trigger
 from harness.errors import CognitoError
 from harness.idp import FakeIdPHandle, FakeIdPs
 from harness.idp import web as idp_web
-from harness.web.control import json_body
+from harness.web.control import json_body, json_routes
 from harness.web.http import Request, Response, Router
 
-PREFIX = "/_harness"
 
 
 def _typed(data: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -56,28 +55,18 @@ def install(router: Router, backend: Backend) -> None:
     idp_web.install(router, backend)
     idps = FakeIdPs(backend)
 
-    def route(method: str, path: str) -> Callable[[Callable[[Request], Any]], None]:
-        def register(fn: Callable[[Request], Any]) -> None:
-            def handler(request: Request) -> Response:
-                try:
-                    result = fn(request)
-                except ControlError as exc:
-                    return Response.json(exc.to_dict(), exc.status)
-                except KeyError as exc:
-                    return Response.json({"error": "not_found", "field": "name", "message": str(exc.args[0])}, 404)
-                except (ValueError, TypeError) as exc:
-                    return Response.json({"error": "bad_request", "field": "body", "message": str(exc)}, 400)
-                except CognitoError as exc:
-                    status = 404 if exc.type == "ResourceNotFoundException" else 400
-                    return Response.json({"error": "not_found" if status == 404 else "bad_request",
-                                          "field": "pool_id", "message": exc.message}, status)
-                if isinstance(result, Response):
-                    return result
-                return Response.json(result)
+    def expected_error(exc: Exception) -> Response | None:
+        if isinstance(exc, KeyError):
+            return Response.json({"error": "not_found", "field": "name", "message": str(exc.args[0])}, 404)
+        if isinstance(exc, (ValueError, TypeError)):
+            return Response.json({"error": "bad_request", "field": "body", "message": str(exc)}, 400)
+        if isinstance(exc, CognitoError):
+            status = 404 if exc.type == "ResourceNotFoundException" else 400
+            return Response.json({"error": "not_found" if status == 404 else "bad_request",
+                                  "field": "pool_id", "message": exc.message}, status)
+        return None
 
-            router.add(method, PREFIX + path, handler)
-
-        return register
+    route = json_routes(router, expected_error)
 
     def handle(request: Request) -> FakeIdPHandle:
         return idps.get(unquote(request.params["name"]))
