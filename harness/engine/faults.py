@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable, Protocol, TypeVar
 
 FAULT_KINDS = ("delivery_failure", "daily_email_limit", "throttle", "internal_error")
 """
@@ -19,6 +19,30 @@ FAULT_KINDS = ("delivery_failure", "daily_email_limit", "throttle", "internal_er
 * throttle: TooManyRequestsException on the named operation (or any).
 * internal_error: InternalErrorException (HTTP 500) on the named operation (or any).
 """
+
+
+class Countable(Protocol):
+    triggered: int
+    remaining: int | None
+
+
+C = TypeVar("C", bound=Countable)
+
+
+def take_first(faults: list[C], predicate: Callable[[C], bool]) -> C | None:
+    """Fire the first armed fault that matches: count it, and disarm it when its count is used up.
+
+    Shared by the pool's faults and the fake IdPs' faults (the caller holds its own lock).
+    """
+    for fault in faults:
+        if predicate(fault):
+            fault.triggered += 1
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    faults.remove(fault)
+            return fault
+    return None
 
 
 @dataclass
@@ -81,15 +105,7 @@ class Faults:
 
     def _take(self, predicate: Any) -> Fault | None:
         with self._lock:
-            for fault in self._faults:
-                if predicate(fault):
-                    fault.triggered += 1
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                        if fault.remaining <= 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
+            return take_first(self._faults, predicate)
 
     def on_call(self, operation: str) -> Fault | None:
         """A throttle or internal-error fault that fires for this operation, if any."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from harness.engine.faults import take_first
 from harness.engine.keys import KeyRing, SigningKey
 from harness.engine.signing import sign_jwt
 
@@ -199,15 +200,7 @@ class FakeIdP:
     # --- faults --------------------------------------------------------------------
 
     def take_fault(self, endpoint: str) -> IdPFault | None:
-        for fault in self.faults:
-            if fault.endpoint == endpoint:
-                fault.triggered += 1
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self.faults.remove(fault)
-                return fault
-        return None
+        return take_first(self.faults, lambda fault: fault.endpoint == endpoint)
 
     # --- the protocol --------------------------------------------------------------
 
