@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from harness.coordinates import TEST_KEY
 from harness.engine.store import Backend
 from harness.web.http import HTTPService, Router
 
@@ -23,7 +24,10 @@ FACES = (
     "harness.web.oauth2",
 )
 
-TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+TEST_CREDENTIALS = {"aws_access_key_id": TEST_KEY, "aws_secret_access_key": TEST_KEY}
+ONE_ATTEMPT = {"total_max_attempts": 1, "mode": "standard"}
+"""boto3 retries: exactly one attempt. (``max_attempts`` counts *retries*: a retried
+SignUp after LimitExceeded would come back as UsernameExists and hide what happened.)"""
 
 
 def build_router(backend: Backend) -> Router:
@@ -93,7 +97,7 @@ class Emulator:
         options: dict[str, Any] = {
             "endpoint_url": self.url,
             "region_name": self.region,
-            "config": Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+            "config": Config(retries=ONE_ATTEMPT),
             **TEST_CREDENTIALS,
         }
         options.update(kwargs)

@@ -17,7 +17,6 @@ from typing import Any
 from harness import __version__
 
 DEFAULT_PORT = 9229
-TEST_KEY = "testing"
 
 
 def register(subparsers: Any) -> None:
@@ -45,21 +44,15 @@ def register(subparsers: Any) -> None:
 
 def exports(emulator_url: str, handle: Any, client_name: str | None, region: str) -> list[tuple[str, str]]:
     """(name, value) pairs of the environment contract for one loaded pool."""
+    from harness.coordinates import PoolCoordinates
+
     client = handle.clients[client_name] if client_name else handle.client
-    pairs = [
-        ("COGNITO_REGION", region),
-        ("COGNITO_USER_POOL_ID", handle.pool_id),
-        ("COGNITO_CLIENT_ID", client.client_id),
-        ("COGNITO_CLIENT_SECRET", client.client_secret or ""),
-        ("COGNITO_ISSUER", handle.issuer),
-        ("COGNITO_JWKS_URL", handle.jwks_url),
-        ("COGNITO_ENDPOINT", emulator_url),
-        ("COGNITO_DOMAIN", f"{emulator_url}/{handle.pool_id}"),
-        ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", emulator_url),
-        ("AWS_ACCESS_KEY_ID", TEST_KEY),
-        ("AWS_SECRET_ACCESS_KEY", TEST_KEY),
-        ("AWS_DEFAULT_REGION", region),
-    ]
+    coords = PoolCoordinates(
+        region=region, pool_id=handle.pool_id, client_id=client.client_id,
+        client_secret=client.client_secret or "", issuer=handle.issuer, jwks_url=handle.jwks_url,
+        endpoint=emulator_url, domain=f"{emulator_url}/{handle.pool_id}",
+    )
+    pairs = list(coords.env().items())
     for name, other in handle.clients.items():
         suffix = "".join(ch if ch.isalnum() else "_" for ch in name).upper()
         pairs.append((f"COGNITO_CLIENT_ID_{suffix}", other.client_id))

@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.runner.launcher import PoolCoordinates
+from harness.coordinates import PoolCoordinates
+from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS
 from harness.runner.spec import TargetSpec
 
 APP_CLIENT = "app"
 OTHER_CLIENT = "other-app"
 DEFAULT_REGION = "us-east-1"
-TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 class BackendError(RuntimeError):
@@ -234,7 +234,7 @@ class RemoteBackend(PoolBackend):
         from botocore.config import Config
 
         self.idp = boto3.client("cognito-idp", endpoint_url=self.url, region_name=self.region,
-                                config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=15),
+                                config=Config(retries=ONE_ATTEMPT, connect_timeout=5, read_timeout=15),
                                 **TEST_CREDENTIALS)
 
     def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:

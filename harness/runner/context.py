@@ -28,7 +28,7 @@ from harness.runner.target import HarnessError, TargetClient, TargetResponse, ma
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.runner.backends import PoolBackend
-    from harness.runner.launcher import PoolCoordinates
+    from harness.coordinates import PoolCoordinates
     from harness.runner.spec import TargetSpec
 
 DEFAULT_PASSWORD_SUFFIX = "Aa1!"

@@ -29,7 +29,8 @@ from typing import Any, Callable
 from harness import __version__
 from harness.runner.backends import BackendError, PoolBackend, PoolPlan, make_backend
 from harness.runner.context import ScenarioContext
-from harness.runner.launcher import ContainerTarget, LaunchError, PoolCoordinates, ProcessTarget, make_target
+from harness.coordinates import PoolCoordinates
+from harness.runner.launcher import ContainerTarget, LaunchError, ProcessTarget, make_target
 from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, Verdict
 from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
 from harness.runner.spec import TargetSpec, bundled_spec_path

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -30,9 +29,9 @@ from urllib.parse import urlsplit
 import requests
 
 from harness.runner.model import Evidence
+from harness.coordinates import PoolCoordinates
 from harness.runner.spec import TargetSpec
 
-TEST_ACCESS_KEY = "testing"
 LOG_LINES = 400  # lines of stdout/stderr kept per stream
 
 
@@ -45,40 +44,9 @@ class LaunchError(RuntimeError):
         self.output = output
 
 
-@dataclass(frozen=True)
-class PoolCoordinates:
-    """Where the pool lives and which client the app is: what the env contract carries."""
-
-    region: str
-    pool_id: str
-    client_id: str
-    client_secret: str  # "" for a public client
-    issuer: str
-    jwks_url: str
-    endpoint: str  # the cognito-idp API
-    domain: str  # hosted UI base URL
-    other_client_id: str = ""  # a second app client of the same pool (client_id confusion checks)
-    other_client_secret: str = ""
-
-
 def contract_env(coords: PoolCoordinates, port: int) -> dict[str, str]:
-    """The variables every launched target receives (DESIGN.md, "The runner and the target contract")."""
-    return {
-        "PORT": str(port),
-        "COGNITO_REGION": coords.region,
-        "COGNITO_USER_POOL_ID": coords.pool_id,
-        "COGNITO_CLIENT_ID": coords.client_id,
-        "COGNITO_CLIENT_SECRET": coords.client_secret or "",
-        "COGNITO_ISSUER": coords.issuer,
-        "COGNITO_JWKS_URL": coords.jwks_url,
-        "COGNITO_ENDPOINT": coords.endpoint,
-        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": coords.endpoint,
-        "COGNITO_DOMAIN": coords.domain,
-        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": TEST_ACCESS_KEY,
-        "AWS_DEFAULT_REGION": coords.region,
-        "AWS_REGION": coords.region,
-    }
+    """The variables every launched target receives: the pool's coordinates plus its PORT."""
+    return {"PORT": str(port), **coords.env()}
 
 
 _PORTS_HANDED_OUT: set[int] = set()

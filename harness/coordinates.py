@@ -1,0 +1,47 @@
+"""A pool's coordinates and the environment contract that carries them to an app.
+
+``cognito-harness serve`` prints these variables as shell exports and the
+runner passes them to the targets it launches (DESIGN.md, "The runner and the
+target contract"), so both read them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TEST_KEY = "testing"
+"""The only AWS credentials the harness hands out (access key id and secret alike)."""
+
+
+@dataclass(frozen=True)
+class PoolCoordinates:
+    """Where the pool lives and which client the app is: what the env contract carries."""
+
+    region: str
+    pool_id: str
+    client_id: str
+    client_secret: str  # "" for a public client
+    issuer: str
+    jwks_url: str
+    endpoint: str  # the cognito-idp API
+    domain: str  # hosted UI base URL
+    other_client_id: str = ""  # a second app client of the same pool (client_id confusion checks)
+    other_client_secret: str = ""
+
+    def env(self) -> dict[str, str]:
+        """The contract's variables (everything but the app's own PORT)."""
+        return {
+            "COGNITO_REGION": self.region,
+            "COGNITO_USER_POOL_ID": self.pool_id,
+            "COGNITO_CLIENT_ID": self.client_id,
+            "COGNITO_CLIENT_SECRET": self.client_secret or "",
+            "COGNITO_ISSUER": self.issuer,
+            "COGNITO_JWKS_URL": self.jwks_url,
+            "COGNITO_ENDPOINT": self.endpoint,
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.endpoint,
+            "COGNITO_DOMAIN": self.domain,
+            "AWS_ACCESS_KEY_ID": TEST_KEY,
+            "AWS_SECRET_ACCESS_KEY": TEST_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
