@@ -13,6 +13,11 @@ TEST_KEY = "testing"
 """The only AWS credentials the harness hands out (access key id and secret alike)."""
 
 
+def hosted_ui_url(emulator_url: str, pool_id: str) -> str:
+    """Where a pool's hosted UI (managed login) is served: COGNITO_DOMAIN."""
+    return f"{emulator_url.rstrip('/')}/{pool_id}"
+
+
 @dataclass(frozen=True)
 class PoolCoordinates:
     """Where the pool lives and which client the app is: what the env contract carries."""

@@ -52,7 +52,6 @@ class Err(Enum):
     AUTH_FLOW_NOT_ENABLED = ("InvalidParameterException", "Auth flow not enabled for this client")
     AUTH_FLOW_NOT_SUPPORTED = ("InvalidParameterException", "Initiate Auth method not supported.")
     MISSING_AUTH_PARAMETER = ("InvalidParameterException", "Missing required parameter {name}")
-    SRP_SIGNATURE_MISMATCH = ("NotAuthorizedException", "Incorrect username or password.")
     SRP_BAD_A = ("InvalidParameterException", "SRP_A value is invalid.")
     SRP_BAD_TIMESTAMP = (
         "InvalidParameterException",
@@ -74,7 +73,6 @@ class Err(Enum):
     REVOKE_UNAUTHORIZED_CLIENT = ("UnauthorizedException", "Client authentication failed.")
     CHALLENGE_NOT_SUPPORTED = ("InvalidParameterException", "Challenge {name} is not supported.")
     CHALLENGE_MISMATCH = ("InvalidParameterException", "Invalid challenge name for this session.")
-    REQUIRED_ATTRIBUTE_MISSING = ("InvalidParameterException", "Missing required attribute {name}")
     # --- client / secret hash -------------------------------------------
     CLIENT_NOT_FOUND = ("ResourceNotFoundException", "User pool client {client_id} does not exist.")
     SECRET_MISSING = (
@@ -83,7 +81,6 @@ class Err(Enum):
     )
     SECRET_MISMATCH = ("NotAuthorizedException", "Unable to verify secret hash for client {client_id}")
     CLIENT_SECRET_MISMATCH = ("NotAuthorizedException", "Invalid client secret for client {client_id}")
-    CLIENT_ID_MISMATCH = ("NotAuthorizedException", "Invalid client id for this refresh token.")
     # --- tokens ----------------------------------------------------------
     ACCESS_TOKEN_REVOKED = ("NotAuthorizedException", "Access Token has been revoked")
     ACCESS_TOKEN_EXPIRED = ("NotAuthorizedException", "Access Token has expired")
@@ -100,10 +97,6 @@ class Err(Enum):
         "NotAuthorizedException",
         "Refresh token rotation is enabled for this client; use GetTokensFromRefreshToken.",
     )
-    ROTATION_NOT_ENABLED = (
-        "InvalidParameterException",
-        "Refresh token rotation is not enabled for this client.",
-    )
     REVOCATION_NOT_ENABLED = (
         "UnsupportedOperationException",
         "Token revocation is not enabled for this client.",
@@ -114,10 +107,6 @@ class Err(Enum):
     CODE_MISMATCH = ("CodeMismatchException", "Invalid verification code provided, please try again.")
     CODE_EXPIRED = ("ExpiredCodeException", "Invalid code provided, please request a code again.")
     ATTEMPT_LIMIT = ("LimitExceededException", "Attempt limit exceeded, please try after some time.")
-    TOO_MANY_FAILED_ATTEMPTS = (
-        "TooManyFailedAttemptsException",
-        "Too many failed attempts, please try after some time.",
-    )
     ALREADY_CONFIRMED = ("NotAuthorizedException", "User cannot be confirmed. Current status is {status}")
     RESEND_ALREADY_CONFIRMED = ("InvalidParameterException", "User is already confirmed.")
     CANNOT_RESET_STATE = ("NotAuthorizedException", "User password cannot be reset in the current state.")
@@ -125,7 +114,6 @@ class Err(Enum):
         "InvalidParameterException",
         "Cannot reset password for the user as there is no registered/verified email or phone_number",
     )
-    NO_CODE_REQUESTED = ("CodeMismatchException", "Invalid verification code provided, please try again.")
     ATTRIBUTE_NOT_PRESENT = ("InvalidParameterException", "User does not have attribute {name}.")
     # --- delivery --------------------------------------------------------
     CODE_DELIVERY_FAILURE = ("CodeDeliveryFailureException", "Invalid email provided/Unable to send the email")
@@ -182,7 +170,6 @@ class Err(Enum):
         "Attributes did not conform to the schema: {name}: {reason}\n",
     )
     SUB_NOT_WRITABLE = ("InvalidParameterException", "Cannot modify the non-mutable attribute sub")
-    USER_ALREADY_IN_STATUS = ("InvalidParameterException", "User account already exists")
     # --- passwords -------------------------------------------------------
     PASSWORD_POLICY_SIGNUP = ("InvalidPasswordException", "Password did not conform with policy: {reason}")
     PASSWORD_POLICY_TEMP = ("InvalidPasswordException", "Password did not conform with password policy: {reason}")
@@ -238,7 +225,6 @@ class Err(Enum):
     IDP_IDENTIFIER_NOT_FOUND = ("ResourceNotFoundException", "Identity provider with identifier {identifier} does not exist.")
     IDP_DETAILS_INVALID = ("InvalidParameterException", "{detail}")
     IDP_RESERVED_NAME = ("InvalidParameterException", "Provider name {name} is reserved for provider type {ptype}.")
-    IDP_TYPE_IMMUTABLE = ("InvalidParameterException", "Provider type cannot be changed.")
     RESOURCE_SERVER_NOT_FOUND = ("ResourceNotFoundException", "Resource server {identifier} does not exist.")
     RESOURCE_SERVER_EXISTS = ("InvalidParameterException", "A resource server with identifier {identifier} already exists.")
     DOMAIN_EXISTS = ("InvalidParameterException", "Domain already exists.")

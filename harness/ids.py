@@ -51,10 +51,6 @@ class IdFactory:
         with self._lock:
             return self._rng.randbytes(n)
 
-    def randbelow(self, n: int) -> int:
-        with self._lock:
-            return self._rng.randrange(n)
-
     def uuid(self) -> str:
         """A UUID4-shaped string (Cognito subs, jtis, event ids)."""
         return str(uuid.UUID(bytes=self.randbytes(16), version=4))

@@ -431,6 +431,3 @@ def malformed_signed(ctx: ScenarioContext) -> None:
         ctx.expect_denied(response, f"a signed token whose {what} is {claims[what]!r} must be refused with 401/403")
     ctx.accepted_control(token, "persistence check: the valid token still works")
 
-
-# key sourcing, unknown kids and rotation live in their own module (same family); importing it registers them
-import scenarios.token_validation_keys  # noqa: E402,F401

@@ -44,13 +44,13 @@ def register(subparsers: Any) -> None:
 
 def exports(emulator_url: str, handle: Any, client_name: str | None, region: str) -> list[tuple[str, str]]:
     """(name, value) pairs of the environment contract for one loaded pool."""
-    from harness.coordinates import PoolCoordinates
+    from harness.coordinates import PoolCoordinates, hosted_ui_url
 
     client = handle.clients[client_name] if client_name else handle.client
     coords = PoolCoordinates(
         region=region, pool_id=handle.pool_id, client_id=client.client_id,
         client_secret=client.client_secret or "", issuer=handle.issuer, jwks_url=handle.jwks_url,
-        endpoint=emulator_url, domain=f"{emulator_url}/{handle.pool_id}",
+        endpoint=emulator_url, domain=hosted_ui_url(emulator_url, handle.pool_id),
     )
     pairs = list(coords.env().items())
     for name, other in handle.clients.items():

@@ -28,7 +28,7 @@ from harness.engine.ops.identity_providers import user_id_claim
 from harness.engine.triggers import run_pre_signup
 from harness.engine.users import disable_user
 from harness.errors import Err
-from harness.engine.events import FEDERATED_SIGN_IN, FEDERATION_LINKED, FEDERATION_UNLINKED, FEDERATION_FAILURE
+from harness.engine.events import FEDERATED_SIGN_IN, FEDERATION_LINKED, FEDERATION_UNLINKED
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend

@@ -105,7 +105,6 @@ class AppClient:
     access_token_unit: str = "minutes"
     id_token_unit: str = "minutes"
     refresh_token_unit: str = "days"
-    units_given: bool = False  # TokenValidityUnits present in the request
     read_attributes: list[str] | None = None
     write_attributes: list[str] | None = None
     prevent_user_existence_errors: str = "LEGACY"
@@ -187,10 +186,6 @@ class User:
     @property
     def email(self) -> str | None:
         return self.attributes.get("email")
-
-    @property
-    def phone(self) -> str | None:
-        return self.attributes.get("phone_number")
 
     def attribute_list(self) -> list[dict[str, str]]:
         return [{"Name": k, "Value": v} for k, v in self.attributes.items()]

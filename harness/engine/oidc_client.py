@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-ENDPOINT_KEYS = ("authorize_url", "token_url", "attributes_url", "jwks_uri")
 CLOCK_SKEW = 300  # seconds of leeway on iat/exp
 NOT_EMULATED = ("Facebook", "LoginWithAmazon", "SAML")  # stored and described, no sign-in
 

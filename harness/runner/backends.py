@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.coordinates import PoolCoordinates
+from harness.coordinates import PoolCoordinates, hosted_ui_url
 from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS
 from harness.runner.spec import TargetSpec
 
@@ -210,7 +210,7 @@ class EmulatorBackend(PoolBackend):
             issuer=handle.issuer,
             jwks_url=handle.jwks_url,
             endpoint=self.emulator.url,
-            domain=f"{self.emulator.url}/{handle.pool_id}",
+            domain=hosted_ui_url(self.emulator.url, handle.pool_id),
             other_client_id=other_id,
             other_client_secret=other_secret,
         )

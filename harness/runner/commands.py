@@ -19,7 +19,6 @@ from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_cat
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-MARKS = {Verdict.PASS: ".", Verdict.FAIL: "F", Verdict.SKIP: "s", Verdict.ERROR: "E"}
 
 
 # --- output helpers -----------------------------------------------------------------------------

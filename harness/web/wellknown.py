@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.coordinates import hosted_ui_url
 from harness.engine import events as ev
 from harness.engine.store import Backend
 from harness.web.http import Request, Response, Router
@@ -28,7 +29,7 @@ def discovery_document(backend: Backend, pool_id: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }
     # hosted-UI endpoints are served locally under the pool's path
-    hosted = f"{base}/{pool_id}"
+    hosted = hosted_ui_url(base, pool_id)
     doc.update(
         {
             "authorization_endpoint": f"{hosted}/oauth2/authorize",

@@ -53,7 +53,6 @@ def _oauth_error(detail: str) -> CognitoError:
 
 def _apply_validity(client: AppClient, params: dict[str, Any]) -> None:
     units = params.get("TokenValidityUnits") or {}
-    client.units_given = bool(units)
     for member, unit_key, default_value, default_unit, low, high in _VALIDITY:
         value = params.get(member)
         if unit_key == "RefreshToken" and value == 0:

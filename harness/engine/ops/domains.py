@@ -2,8 +2,9 @@
 
 The hosted UI of every pool is served locally at ``{emulator}/{pool_id}/...``
 (the discovery document names those endpoints); a domain is bookkeeping that
-apps and DescribeUserPool see, and :func:`hosted_ui_base` is the base URL to
-give an app as ``COGNITO_DOMAIN``.
+apps and DescribeUserPool see (the same pages are also served under
+``{emulator}/_domain/{domain}``); ``harness.coordinates.hosted_ui_url`` is the
+base URL to give an app as ``COGNITO_DOMAIN``.
 """
 
 from __future__ import annotations
@@ -19,19 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
 RESERVED_WORDS = ("aws", "amazon", "cognito")
-
-
-def hosted_ui_base(backend: Backend, pool: UserPool) -> str:
-    """Where this pool's managed login lives (what COGNITO_DOMAIN should be).
-
-    Always served at ``{emulator}/{pool_id}``; a domain also serves it at
-    ``{emulator}/_domain/{domain}`` (the HTTP face's alias).
-    """
-    return f"{backend.settings.public_url.rstrip('/')}/{pool.pool_id}"
-
-
-def domain_base(backend: Backend, domain: str) -> str:
-    return f"{backend.settings.public_url.rstrip('/')}/_domain/{domain}"
 
 
 def find_domain(backend: Backend, domain: str) -> UserPoolDomain | None:
