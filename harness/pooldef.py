@@ -23,24 +23,33 @@ The format (``fixtures/pools/default.toml`` is a complete, commented example)::
     [clients.<name>]                    # generate_secret, explicit_auth_flows, OAuth settings, ...
     [[users]]                           # username, password, email, phone_number, attributes,
                                         # groups, status, enabled
+
+In a pool whose username is the email or phone (``username_attributes``), a
+seed user's ``username`` is that email or phone, generated people are created
+with theirs, and :class:`UserHandle` keeps the pool's own UUID username as
+``pool_username``. A target spec may give the same keys inline in its
+``[pool]`` table, with the ``[pool]`` settings next to ``clients``, ``groups``
+and ``users`` (``build_pool(..., inline=True)``; errors then read
+``pool.<key>``).
 """
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from harness.bundled import fixture
+from harness.engine.store import Backend
 from harness.errors import CognitoError
 from harness.pooldef_reader import DefinitionTable, PoolDefinitionError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from harness.engine.store import Backend
+from harness.pooldef_users import GENERATED_PASSWORD, UserHandle, UserMaker
+from harness.protocol import validate_input
 
 DEFAULT_POOL_NAME = "default.toml"
-GENERATED_PASSWORD = "Generated-Passw0rd!"
-USER_STATUSES = ("CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED")
+DEFAULT_APP_CLIENT = "app"  # the client the runner gives an app whose pool definition has no [clients]
 ATTRIBUTE_TYPES = ("String", "Number", "DateTime", "Boolean")
 ISSUER_MODES = ("local", "aws")
 
@@ -53,19 +62,6 @@ class ClientHandle:
     name: str
     client_id: str
     client_secret: str | None
-
-
-@dataclass
-class UserHandle:
-    username: str
-    password: str | None
-    sub: str
-    email: str | None = None
-    phone_number: str | None = None
-    status: str = "CONFIRMED"
-    groups: list[str] = field(default_factory=list)
-    attributes: dict[str, str] = field(default_factory=dict)
-    generated: bool = False
 
 
 @dataclass
@@ -104,12 +100,11 @@ class _Builder:
     def __init__(self, backend: Backend, file: str) -> None:
         self.backend = backend
         self.file = file
+        self.users = UserMaker(backend, self.call)
 
     def call(self, key: str, operation: str, params: dict[str, Any],
              keys_by_error: dict[str, str] | None = None) -> dict[str, Any]:
         """Run one operation; a refusal names ``key`` (or the key ``keys_by_error`` gives its type)."""
-        from harness.protocol import validate_input
-
         try:
             return self.backend.call(operation, validate_input(operation, params))
         except CognitoError as exc:
@@ -119,7 +114,8 @@ class _Builder:
 
     # --- pool --------------------------------------------------------------------------------
 
-    def pool_params(self, t: DefinitionTable) -> tuple[dict[str, Any], str]:
+    @staticmethod
+    def pool_params(t: DefinitionTable) -> tuple[dict[str, Any], str]:
         params: dict[str, Any] = {"PoolName": t.get("name", str, "harness-default")}
         issuer = t.get("issuer", str, "local", choices=ISSUER_MODES)
         for key, member in (("alias_attributes", "AliasAttributes"), ("username_attributes", "UsernameAttributes"),
@@ -152,8 +148,8 @@ class _Builder:
             params["VerificationMessageTemplate"] = template
         policy = t.table("password_policy")
         if policy is not None:
-            params["Policies"] = {"PasswordPolicy": self.password_policy(policy)}
-        schema = [self.custom_attribute(a) for a in t.tables("custom_attributes")]
+            params["Policies"] = {"PasswordPolicy": _Builder.password_policy(policy)}
+        schema = [_Builder.custom_attribute(a) for a in t.tables("custom_attributes")]
         if schema:
             params["Schema"] = schema
         t.done()
@@ -284,116 +280,16 @@ class _Builder:
         created = self.call(t.path, "CreateUserPoolClient", params)["UserPoolClient"]
         return ClientHandle(name=name, client_id=created["ClientId"], client_secret=created.get("ClientSecret"))
 
-    # --- users ----------------------------------------------------------------------------------
-
-    def user(self, pool_id: str, t: DefinitionTable, clients: dict[str, ClientHandle]) -> UserHandle:
-        username = t.get("username", str)
-        password = t.get("password", str, None)
-        status = t.get("status", str, "CONFIRMED", choices=USER_STATUSES)
-        attributes = t.table("attributes")
-        attrs: dict[str, str] = {}
-        if attributes is not None:
-            for name, value in attributes.data.items():
-                if isinstance(value, bool):
-                    value = "true" if value else "false"
-                if not isinstance(value, (str, int, float)):
-                    raise attributes.fail(name, f"expected a string (or number/boolean), got {value!r}")
-                attrs[name] = str(value)
-                attributes.used.add(name)
-        for key in ("email", "phone_number"):
-            value = t.get(key, str, None)
-            if value is not None:
-                attrs[key] = value
-                verified = t.get(f"{key}_verified", bool, True)
-                attrs.setdefault(f"{key}_verified", "true" if verified else "false")
-            else:
-                t.get(f"{key}_verified", bool, None)
-        groups = t.strings("groups", []) or []
-        enabled = t.get("enabled", bool, True)
-        t.done()
-        if password is None and status != "FORCE_CHANGE_PASSWORD":
-            raise t.fail("password", f"required for a {status} user")
-        attribute_list = [{"Name": k, "Value": v} for k, v in attrs.items()]
-        if status == "UNCONFIRMED":
-            self.sign_up(t, pool_id, username, password or "", attrs, clients)
-        else:
-            params: dict[str, Any] = {"UserPoolId": pool_id, "Username": username, "UserAttributes": attribute_list,
-                                      "MessageAction": "SUPPRESS"}
-            if password is not None:
-                params["TemporaryPassword"] = password
-            self.call(t.key("username"), "AdminCreateUser", params,
-                      {"InvalidPasswordException": t.key("password")})
-            if status == "CONFIRMED":
-                self.call(t.key("password"), "AdminSetUserPassword",
-                          {"UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": True})
-        for group in groups:
-            self.call(t.key("groups"), "AdminAddUserToGroup",
-                      {"UserPoolId": pool_id, "Username": username, "GroupName": group})
-        if not enabled:
-            self.call(t.key("enabled"), "AdminDisableUser", {"UserPoolId": pool_id, "Username": username})
-        user = self.backend.pool(pool_id).users[self.backend.pool(pool_id).user_key(username)]
-        return UserHandle(username=user.username, password=password, sub=user.sub, email=attrs.get("email"),
-                          phone_number=attrs.get("phone_number"), status=status, groups=list(groups),
-                          attributes=dict(user.attributes))
-
-    def sign_up(self, t: DefinitionTable, pool_id: str, username: str, password: str, attrs: dict[str, str],
-                clients: dict[str, ClientHandle]) -> None:
-        """An UNCONFIRMED user signs up through an app client (its code lands in the mailbox)."""
-        from harness.engine.common import secret_hash
-
-        if not clients:
-            raise t.fail("status", "an UNCONFIRMED user signs up through an app client; define [clients.*] first")
-        client = next((c for c in clients.values() if c.client_secret is None), next(iter(clients.values())))
-        params: dict[str, Any] = {
-            "ClientId": client.client_id, "Username": username, "Password": password,
-            "UserAttributes": [{"Name": k, "Value": v} for k, v in attrs.items() if not k.endswith("_verified")],
-        }
-        if client.client_secret:
-            params["SecretHash"] = secret_hash(client.client_id, client.client_secret, username)
-        self.call(t.key("username"), "SignUp", params, {"InvalidPasswordException": t.key("password")})
-
-    def generated(self, pool_id: str, count: int, password: str, groups: list[str], tenants: list[str],
-                  has_tenant_attribute: bool, taken: set[str]) -> list[UserHandle]:
-        """``count`` Faker users, seeded from the backend seed (same seed, same people)."""
-        from faker import Faker
-
-        fake = Faker("en_US")
-        fake.seed_instance(self.backend.seed)
-        made = []
-        for i in range(count):
-            first, last = fake.first_name(), fake.last_name()
-            username = f"{first}.{last}".lower().replace("'", "")
-            while username in taken:
-                username = f"{username}{i}"
-            taken.add(username)
-            tenant = tenants[i % len(tenants)] if tenants else None
-            attrs = {"email": f"{username}@{(tenant or 'example')}.example", "email_verified": "true",
-                     "given_name": first, "family_name": last}
-            if tenant and has_tenant_attribute:
-                attrs["custom:tenant"] = tenant
-            key = f"generated_users[{i}]"
-            self.call(key, "AdminCreateUser", {
-                "UserPoolId": pool_id, "Username": username, "MessageAction": "SUPPRESS",
-                "UserAttributes": [{"Name": k, "Value": v} for k, v in attrs.items()],
-            })
-            self.call(key, "AdminSetUserPassword",
-                      {"UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": True})
-            names = [g.replace("{tenant}", tenant or "") for g in groups if tenant or "{tenant}" not in g]
-            for group in names:
-                self.call(key, "AdminAddUserToGroup", {"UserPoolId": pool_id, "Username": username, "GroupName": group})
-            user = self.backend.pool(pool_id).users[self.backend.pool(pool_id).user_key(username)]
-            made.append(UserHandle(username=username, password=password, sub=user.sub, email=attrs["email"],
-                                   groups=names, attributes=dict(user.attributes), generated=True))
-        return made
-
 
 # --- entry points ----------------------------------------------------------------------------------
+
+# Keys of a definition file's top level; the rest of an inline [pool] table are the file's [pool] keys.
+DEFINITION_KEYS = ("generated_users", "generated_password", "generated_groups", "tenants", "groups", "clients",
+                   "users")
 
 
 def default_pool_path() -> Path:
     """The bundled ``fixtures/pools/default.toml`` (checkout or installed copy; any cwd)."""
-    from harness.bundled import fixture
-
     return fixture("pools", DEFAULT_POOL_NAME)
 
 
@@ -414,14 +310,28 @@ def load_pool(backend: Backend, path: str | Path | None = None, issuer: str | No
     return build_pool(backend, read_definition(source), str(source), issuer=issuer)
 
 
+def _tables(data: dict[str, Any], file: str, inline: bool) -> tuple[DefinitionTable, DefinitionTable]:
+    """(root, pool settings) of a definition.
+
+    A file keeps the pool's settings in its ``[pool]`` table; a spec's inline
+    ``[pool]`` holds them next to ``clients``, ``groups`` and ``users``, so
+    both are one table there (its keys read ``pool.<key>`` in errors).
+    """
+    if inline:
+        root = DefinitionTable(file, "pool", data)
+        return root, root
+    root = DefinitionTable(file, "", data)
+    return root, root.table("pool") or DefinitionTable(file, "pool", {})
+
+
 def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>",
-               issuer: str | None = None) -> PoolHandle:
-    """Create a pool from an already-parsed definition (a dict shaped like the TOML)."""
+               issuer: str | None = None, *, inline: bool = False) -> PoolHandle:
+    """Create a pool from an already-parsed definition (a dict shaped like the TOML file, or like a
+    spec's inline ``[pool]`` table when ``inline``)."""
     if issuer is not None and issuer not in ISSUER_MODES:
         raise PoolDefinitionError(file, "pool.issuer", f"expected one of {', '.join(ISSUER_MODES)}, got {issuer!r}")
-    root = DefinitionTable(file, "", data)
+    root, pool_table = _tables(data, file, inline)
     builder = _Builder(backend, file)
-    pool_table = root.table("pool") or DefinitionTable(file, "pool", {})
     tenants_table = root.table("tenants")
     tenants = (tenants_table.strings("names", []) or []) if tenants_table is not None else []
     if tenants_table is not None:
@@ -434,11 +344,12 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
         raise root.fail("generated_users", f"expected a count >= 0, got {generated_count}")
     generated_password = root.get("generated_password", str, GENERATED_PASSWORD)
     generated_groups = root.strings("generated_groups", []) or []
-    root.done()
+    if not inline:
+        root.done()  # inline: pool_params checks the shared table once the pool's keys are read too
 
     params, file_issuer = builder.pool_params(pool_table)
     with backend.lock:
-        created = builder.call("pool", "CreateUserPool", params)["UserPool"]
+        created = builder.call(pool_table.path, "CreateUserPool", params)["UserPool"]
         pool_id = created["Id"]
         pool = backend.pool(pool_id)
         pool.issuer_mode = issuer or file_issuer
@@ -451,7 +362,7 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
                 clients[name] = builder.client(pool_id, name, table)
         users: dict[str, UserHandle] = {}
         for t in user_tables:
-            handle = builder.user(pool_id, t, clients)
+            handle = builder.users.user(pool_id, t, clients)
             if handle.username in users:
                 raise t.fail("username", f"duplicate user {handle.username!r}")
             users[handle.username] = handle
@@ -459,8 +370,8 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
             for g in generated_groups:
                 if g.replace("{tenant}", tenants[0] if tenants else "") not in groups:
                     raise root.fail("generated_groups", f"group {g!r} is not defined in [[groups]]")
-            made = builder.generated(pool_id, generated_count, generated_password, generated_groups, tenants,
-                                     "custom:tenant" in pool.schema, set(users))
+            made = builder.users.generated(pool_id, root.key("generated_users"), generated_count,
+                                           generated_password, generated_groups, tenants, set(users))
             users.update({u.username: u for u in made})
         return PoolHandle(
             pool_id=pool_id,
@@ -476,13 +387,68 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
         )
 
 
+def create_pool_params(data: dict[str, Any], file: str = "<definition>", *, inline: bool = False) -> dict[str, Any]:
+    """CreateUserPool's parameters for a definition (shape, policy, schema): the same pool on any backend."""
+    root, pool_table = _tables(data, file, inline)
+    if inline:
+        root.used.update(DEFINITION_KEYS)  # read by build_pool, not needed for the pool itself
+    params, _ = _Builder.pool_params(pool_table)
+    return params
+
+
+def with_custom_attributes(data: dict[str, Any], names: list[str], *, inline: bool = False) -> dict[str, Any]:
+    """``data`` with String custom attributes for the ``names`` (``custom:x``) its schema lacks (in place)."""
+    table = data if inline else data.setdefault("pool", {})
+    if not isinstance(table, dict):
+        return data  # build_pool reports the bad table
+    declared = table.setdefault("custom_attributes", [])
+    if not isinstance(declared, list):
+        return data
+    have = {a.get("name") for a in declared if isinstance(a, dict)}
+    for name in names:
+        short = name.removeprefix("custom:")
+        if short not in have:
+            declared.append({"name": short, "type": "String", "mutable": True, "min": 0, "max": 256})
+            have.add(short)
+    return data
+
+
+def inline_layout(data: dict[str, Any]) -> dict[str, Any]:
+    """A definition file's content in the inline layout: its [pool] settings next to clients, groups, users."""
+    settings = data.get("pool", {})
+    if not isinstance(settings, dict):
+        raise PoolDefinitionError("<definition>", "pool", f"expected a table, got {type(settings).__name__}")
+    return {**{k: v for k, v in data.items() if k != "pool"}, **settings}
+
+
+def layered(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: tables merge key by key, anything else (arrays too) is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = layered(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def check_definition(data: dict[str, Any], file: str, *, inline: bool = False) -> None:
+    """Build the definition in a scratch emulator engine: every mistake (a key, a type, a setting Cognito
+    refuses) is a :class:`PoolDefinitionError` now, not when a run starts."""
+    build_pool(Backend(seed=0), copy.deepcopy(data), file, inline=inline)
+
+
 __all__ = [
     "ClientHandle",
+    "DEFAULT_APP_CLIENT",
+    "DEFINITION_KEYS",
     "PoolDefinitionError",
     "PoolHandle",
     "UserHandle",
     "build_pool",
+    "check_definition",
+    "create_pool_params",
     "default_pool_path",
+    "inline_layout",
+    "layered",
     "load_pool",
     "read_definition",
+    "with_custom_attributes",
 ]

@@ -80,17 +80,6 @@ def refresh_validity_seconds(ctx: ScenarioContext) -> int:
     return int(client.get("RefreshTokenValidity") or 30) * UNIT_SECONDS[unit]
 
 
-def update_client(ctx: ScenarioContext, **changes: Any) -> dict[str, Any]:
-    """UpdateUserPoolClient keeping every other setting (the API resets what it is not given)."""
-    from harness.protocol import operation_model
-
-    members = operation_model("UpdateUserPoolClient").input_shape.members
-    current = client_config(ctx)
-    params = {k: v for k, v in current.items() if k in members}
-    params.update(changes)
-    return ctx.api("UpdateUserPoolClient", **params)["UserPoolClient"]
-
-
 def signed_in_at(ctx: ScenarioContext, user: TestUser, seconds_ago: float) -> Tokens:
     """Tokens the pool issued ``seconds_ago`` (its virtual clock goes back, then forward again)."""
     ctx.advance(-seconds_ago)
@@ -102,4 +91,4 @@ def signed_in_at(ctx: ScenarioContext, user: TestUser, seconds_ago: float) -> To
 
 __all__ = ["DAY", "UNIT_SECONDS", "app_refresh", "client_config", "credential", "refresh_validity_seconds",
            "refreshed", "refused",
-           "signed_in_at", "tokens_from", "update_client", "working_session"]
+           "signed_in_at", "tokens_from", "working_session"]

@@ -1,8 +1,13 @@
 """Federation duplicate identities: same email, different people; linking; federated tokens.
 
 A fake Google IdP (harness.idp) is federated into the run's pool as provider
-``Google``, the app's client is allowed to use it, and federated users sign in
-through the hosted UI's code flow (followed by hand, then /oauth2/token).
+``Google`` and added to the app client's identity providers (with the app's
+redirect URI): the one, additive change these checks make, since a federated
+user cannot exist otherwise; it changes nothing the app already does. The
+client's OAuth flows and scopes are never changed: federated users sign in
+through the hosted UI's code flow (followed by hand, then /oauth2/token)
+requesting the scopes the spec's ``[hosted_ui] scopes`` names, and when the
+client does not allow them (or the code flow) the check SKIPs, naming them.
 Cognito never merges identities by email: a native user and a Google user
 with the same email are two users with two subs, and only
 AdminLinkProviderForUser joins them. The app must keep them apart (its data
@@ -17,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from botocore.exceptions import ClientError
 
 from harness.protocol import operation_model
 from harness.runner.context import ScenarioContext, TestUser, Tokens, claims_of
@@ -27,7 +33,7 @@ from scenarios._sessions import clean_error
 FAMILY = "federation"
 PROVIDER = "Google"
 FALLBACK_CALLBACK = "http://localhost:3000/callback"
-SCOPES = "openid email profile"
+IDP_SCOPES = "openid email profile"  # what the pool asks of Google (not the app's hosted-UI scopes)
 FED_REFS = ["Cognito docs: adding social identity providers; user pool federation (EXTERNAL_PROVIDER users)",
             "OWASP ASVS 5.0 V10.3.3 (identify users by iss+sub)", "OIDC Core §5.7 (sub, not email, is the key)"]
 
@@ -51,7 +57,7 @@ class FakeGoogle:
             self.idp = idps.create("google", preset="google")
             ctx.api("CreateIdentityProvider", ProviderName=PROVIDER, ProviderType="Google",
                     ProviderDetails={"client_id": self.idp.client_id, "client_secret": self.idp.client_secret,
-                                     "authorize_scopes": SCOPES},
+                                     "authorize_scopes": IDP_SCOPES},
                     AttributeMapping={"email": "email", "email_verified": "email_verified", "name": "name",
                                       "username": "sub"})
             self.app_callback = (ctx.target.base_url + ctx.spec.request("federated_callback").path
@@ -59,19 +65,37 @@ class FakeGoogle:
             self.callback = self._enable_on_client()
 
     def _enable_on_client(self) -> str:
-        """Let the app's client use Google (UpdateUserPoolClient resets what it is not given: copy all)."""
+        """Let the app's client use Google (UpdateUserPoolClient resets what it is not given: copy all).
+
+        Only the provider and the app's redirect URI are added; a client without
+        the code flow or without the spec's hosted-UI scopes is a SKIP, never
+        reconfigured.
+        """
         client = self.ctx.api("DescribeUserPoolClient", ClientId=self.ctx.pool.client_id)["UserPoolClient"]
+        self._require_oauth(client)
         members = set(operation_model("UpdateUserPoolClient").input_shape.members)
         params = {k: v for k, v in client.items() if k in members and k != "UserPoolId"}
         params["SupportedIdentityProviders"] = sorted({*client.get("SupportedIdentityProviders", []), PROVIDER})
         params["CallbackURLs"] = client.get("CallbackURLs") or [FALLBACK_CALLBACK]
         if self.app_callback and self.app_callback not in params["CallbackURLs"]:
             params["CallbackURLs"] = [*params["CallbackURLs"], self.app_callback]
-        params["AllowedOAuthFlows"] = sorted({*client.get("AllowedOAuthFlows", []), "code"})
-        params["AllowedOAuthScopes"] = sorted({*client.get("AllowedOAuthScopes", []), *SCOPES.split()})
-        params["AllowedOAuthFlowsUserPoolClient"] = True
         self.ctx.api("UpdateUserPoolClient", **params)
         return params["CallbackURLs"][0]
+
+    def _require_oauth(self, client: dict[str, Any]) -> None:
+        """SKIP unless the app's client allows the code flow and every scope the app's hosted UI requests."""
+        name = f"the app's client {self.ctx.pool.client_id}"
+        if "code" not in client.get("AllowedOAuthFlows", []) or not client.get("AllowedOAuthFlowsUserPoolClient"):
+            self.ctx.skip(f"{name} does not allow the OAuth code flow (AllowedOAuthFlows = code, "
+                          "AllowedOAuthFlowsUserPoolClient = true), so no hosted-UI sign-in can reach it")
+        missing = [s for s in self.scopes if s not in client.get("AllowedOAuthScopes", [])]
+        if missing:
+            self.ctx.skip(f"{name} does not allow the scope(s) {', '.join(missing)} that [hosted_ui] scopes "
+                          f"requests (AllowedOAuthScopes: {', '.join(client.get('AllowedOAuthScopes', [])) or 'none'})")
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.ctx.spec.hosted_ui.scopes
 
     def person(self, idp_sub: str, email: str, verified: bool, name: str = "Federated Person") -> None:
         with self.ctx.step(f"Google knows user {idp_sub} ({email}, email_verified={verified})"):
@@ -83,7 +107,7 @@ class FakeGoogle:
         until one points at ``redirect_uri``; returns that redirect's query (code/state or error)."""
         self.idp.select(idp_sub)
         params = {"response_type": "code", "client_id": self.ctx.pool.client_id, "redirect_uri": redirect_uri,
-                  "state": "harness", "identity_provider": PROVIDER, "scope": SCOPES}
+                  "state": "harness", "identity_provider": PROVIDER, "scope": " ".join(self.scopes)}
         url = f"{self.base}/oauth2/authorize?{urlencode(params)}"
         with requests.Session() as session:
             for _ in range(10):
@@ -212,6 +236,41 @@ def unverified_email(ctx: ScenarioContext) -> None:
 
 
 @scenario(
+    id="FED-UNVERIFIED-NATIVE",
+    family=FAMILY,
+    title="A native user holding someone else's email, unverified, does not get that person's account",
+    severity="MUST",
+    profile="baseline",
+    requirements=["OIDC Core §5.7 (email is not a unique key), §5.1 (email_verified)",
+                  "OWASP ASVS 5.0 V10.3.3 (identify users by iss+sub)",
+                  "Cognito docs: alias attributes (only a verified email is unique to one user)"],
+    remediation="Key accounts by sub; never match or link two pool users by email, and never trust an email "
+                "whose email_verified is not true (anyone can sign up with someone else's address).",
+    needs=["private_write", "private_read"],
+    control_plane=False,
+)
+def native_unverified_email(ctx: ScenarioContext) -> None:
+    """The attacker needs no key: signing up with the victim's address is enough, the pool keeps it unverified.
+    A pool where the email is the username (or otherwise unique) cannot hold it twice: SKIP."""
+    victim = ctx.user()
+    victim_tokens = ctx.sign_in(victim)
+    try:
+        attacker = ctx.user(email=victim.email, attributes={"email": victim.email, "email_verified": "false"})
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        ctx.skip(f"the pool does not let a second user hold {victim.email} unverified ({code}): the email is "
+                 "unique in this pool, so the attack cannot happen")
+    attacker_tokens = ctx.sign_in(attacker)
+    claims = claims_of(attacker_tokens.id_token)
+    ctx.note("the attacker's ID token", email=claims.get("email"), email_verified=claims.get("email_verified"))
+    if str(claims.get("email_verified")).lower() == "true":
+        raise HarnessError("the pool marked the attacker's copy of the victim's email verified (setup problem)")
+    _two_subs(ctx, victim_tokens, attacker_tokens)
+    _keep_apart(ctx, victim, ctx.presented_token(victim_tokens), ctx.presented_token(attacker_tokens),
+                "the attacker")
+
+
+@scenario(
     id="FED-LINK-CONTINUITY",
     family=FAMILY,
     title="After AdminLinkProviderForUser, the Google sign-in reaches the same app account",
@@ -233,7 +292,7 @@ def link_continuity(ctx: ScenarioContext) -> None:
     _write(ctx, native_token, "continuity", native.username)
     google.person("g-link-1", native.email, verified=True)
     ctx.api("AdminLinkProviderForUser",
-            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": native.username},
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": native.pool_username},
             SourceUser={"ProviderName": PROVIDER, "ProviderAttributeName": "Cognito_Subject",
                         "ProviderAttributeValue": "g-link-1"})
     linked = google.sign_in("g-link-1", "the same person through Google (linked)")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from harness.runner.context import ScenarioContext, TestUser
 from harness.runner.scenario import scenario
-from harness.runner.target import HarnessError
-from scenarios._app_refresh import refreshed, refused, update_client, working_session
+from scenarios._app_refresh import client_config, refreshed, refused, working_session
+from scenarios._sessions import change_tenancy
 
 FAMILY = "refresh"
 REFUSE_REMEDIATION = ("Always refresh at the pool (GetTokensFromRefreshToken / REFRESH_TOKEN_AUTH), never from a "
@@ -24,15 +24,7 @@ REFUSE_REMEDIATION = ("Always refresh at the pool (GetTokensFromRefreshToken / R
 def _set_member(ctx: ScenarioContext, user: TestUser, tenant: str, member: bool) -> None:
     """Make ``user`` a member of ``tenant`` (or not) the way the spec's [tenancy] says."""
     t = ctx.spec.tenancy
-    group = t.member_group_for(tenant)
-    if group:
-        ctx.api("AdminAddUserToGroup" if member else "AdminRemoveUserFromGroup", Username=user.username,
-                GroupName=group)
-    elif t.uses_attribute and t.attribute:
-        ctx.api("AdminUpdateUserAttributes", Username=user.username,
-                UserAttributes=[{"Name": t.attribute, "Value": tenant if member else f"not-{tenant}"}])
-    else:
-        ctx.skip("the spec's [tenancy] names no member group or tenant attribute")
+    change_tenancy(ctx, user, t.grants(tenant) if member else t.membership_removal(tenant), joining=member)
 
 
 @scenario(
@@ -88,13 +80,23 @@ def revoked(ctx: ScenarioContext) -> None:
     needs=["refresh"],
 )
 def rotated_out(ctx: ScenarioContext) -> None:
-    update_client(ctx, RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0})
+    """Runs only when the app's client rotates refresh tokens (as the pool describes it): turning rotation on
+    behind the app's back would break an app that correctly refreshes the classic way (REFRESH_TOKEN_AUTH)."""
+    rotation = client_config(ctx).get("RefreshTokenRotation") or {}
+    if rotation.get("Feature") != "ENABLED":
+        ctx.skip(f"the app's client {ctx.pool.client_id} does not rotate refresh tokens (RefreshTokenRotation is "
+                 "not ENABLED in the pool definition), so there is no rotated-out token to reuse; enable it on the "
+                 "client if the app refreshes with GetTokensFromRefreshToken")
     user = ctx.user()
     first = ctx.sign_in(user)
     second = working_session(ctx, user, first)
     if second.refresh_token == first.refresh_token:
-        raise HarnessError("with rotation on, the app's refresh did not return the new refresh token "
-                           "(check [requests.refresh] refresh_token pointer)")
+        ctx.fail("with rotation on, the app's refresh did not hand back the new refresh token it received",
+                 expected="a new refresh token in the refresh answer (check [requests.refresh] refresh_token "
+                          "pointer)", actual="the same refresh token as before")
+    grace = int(rotation.get("RetryGracePeriodSeconds") or 0)
+    if grace:
+        ctx.advance(grace + 1)  # past the client's retry grace period, when the old token still works
     refused(ctx, user, str(first.refresh_token), second.access_token,
             "a refresh token already rotated out (reuse)")
 

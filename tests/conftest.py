@@ -1,11 +1,16 @@
-"""Shared fixtures for the harness's own tests: a live emulator over HTTP."""
+"""Shared fixtures for the harness's own tests: a live emulator over HTTP, a moto server."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 
+from harness.runner.launcher import free_port
 from harness.server import Emulator
 
 
@@ -22,3 +27,30 @@ def emulator() -> Iterator[Emulator]:
 def idp(emulator: Emulator):  # noqa: ANN201 - boto3 client type is dynamic
     """A real boto3 cognito-idp client pointed at the emulator."""
     return emulator.boto3_client()
+
+
+@pytest.fixture()
+def moto_server() -> Iterator[str]:
+    """A moto_server subprocess on a free loopback port (the test extra installs it): another
+    cognito-idp endpoint, for the backend-neutral paths."""
+    moto = shutil.which("moto_server")
+    if moto is None:
+        pytest.fail("moto_server is not on PATH: install the test extra (pip install -e '.[test]')")
+    port = free_port()
+    proc = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(url + "/moto-api/", timeout=1)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"moto_server did not start at {url}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -129,3 +129,56 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PoolDefinitionError, match="file not found") as caught:
         load_pool(Backend(seed=1), tmp_path / "absent.toml")
     assert caught.value.file.endswith("absent.toml")
+
+
+# --- pools whose username is the email or the phone ------------------------------------------------
+
+SIGN_IN_POOLS = '''
+generated_users = 2
+generated_groups = ["members"]
+
+[pool]
+username_attributes = [{attributes}]
+auto_verified_attributes = ["email"]
+
+[clients.web]
+explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[groups]]
+name = "members"
+
+[[users]]
+username = "{seed_user}"
+password = "Ana-Passw0rd!"
+groups = ["members"]
+
+[[users]]
+username = "{pending}"
+password = "Ben-Passw0rd!"
+status = "UNCONFIRMED"
+email = "ben@example.com"
+'''
+
+
+@pytest.mark.parametrize(("attributes", "seed_user", "pending", "sign_in"), [
+    ('"email"', "ana@example.com", "ben@example.com", "email"),
+    ('"phone_number"', "+15550100001", "+15550100002", "phone_number"),
+])
+def test_users_of_email_and_phone_username_pools(tmp_path: Path, attributes: str, seed_user: str, pending: str,
+                                                 sign_in: str) -> None:
+    """Seed users are named by their email/phone, generated people get theirs; the pool's username is a UUID."""
+    path = tmp_path / "p.toml"
+    path.write_text(SIGN_IN_POOLS.format(attributes=attributes, seed_user=seed_user, pending=pending))
+    backend = Backend(seed=3)
+    handle = load_pool(backend, path)
+    ana = handle.user(seed_user)
+    assert ana.pool_username == ana.sub != seed_user and ana.groups == ["members"]
+    assert ana.attributes[sign_in] == seed_user
+    assert handle.user(pending).status == "UNCONFIRMED" and handle.user(pending).pool_username
+    generated = [u for u in handle.users.values() if u.generated]
+    assert len(generated) == 2
+    for person in generated:
+        assert person.username == (person.email if sign_in == "email" else person.phone_number)
+        assert person.pool_username == person.sub and person.groups == ["members"]
+    pool = backend.pool(handle.pool_id)
+    assert {u.username for u in pool.users.values()} == {u.pool_username for u in handle.users.values()}

@@ -71,7 +71,7 @@ def test_json_report_schema_and_summary(tmp_path: Path) -> None:
     doc = json.loads(write_json(result, tmp_path / "report.json").read_text(encoding="utf-8"))
     assert doc["schema"] == SCHEMA
     assert set(doc) >= {"header", "results", "counts", "exit_code", "stale_expected_failures", "duration_s", "summary"}
-    assert doc["exit_code"] == 2
+    assert doc["exit_code"] == 1  # the sample has a FAIL: its ERROR does not hide it (issue 9)
     assert doc["counts"] == {"PASS": 1, "FAIL": 2, "SKIP": 1, "ERROR": 1, "total": 5}
     summary = doc["summary"]
     assert summary["by_verdict"] == doc["counts"]
@@ -165,7 +165,7 @@ def test_html_is_self_contained_and_complete(tmp_path: Path) -> None:
     assert "default-src 'none'" in html
     text = re.sub(r"\s+", " ", " ".join(parsed.text))
     for expected in ("Target reference-app", "Seed 42", "Profile baseline", "Backend emulator",
-                     "2026-11-26T13:00:00Z", "Exit code 2", "Stale expected-failure entries", "Target output",
+                     "2026-11-26T13:00:00Z", "Exit code 1", "Stale expected-failure entries", "Target output",
                      "serving on 127.0.0.1:5000"):
         assert expected in text
     ids = {attrs.get("id") for _, attrs in parsed.tags}

@@ -16,13 +16,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
-import requests
 
 from harness.runner.scenario import load_catalogue
+from tests.test_runner_flaws import EXPECTED_TOKENS
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAWED = ROOT / "fixtures" / "targets" / "flawed"
@@ -53,7 +51,10 @@ def test_run_without_target_uses_the_reference_app_and_passes(tmp_path: Path) ->
     baseline_must = {s.id for s in catalogue.values() if s.profile == "baseline" and s.severity == "MUST"}
     verdicts = {r["check_id"]: r["verdict"] for r in results}
     assert baseline_must <= set(verdicts)
-    assert all(verdicts[i] == "PASS" for i in baseline_must), {i: verdicts[i] for i in baseline_must}
+    # nothing fails or errors; a check whose twin covers the app's mode (access vs ID tokens) SKIPs, saying so
+    assert all(verdicts[i] in ("PASS", "SKIP") for i in baseline_must), {i: verdicts[i] for i in baseline_must}
+    skipped = [r for r in results if r["verdict"] == "SKIP"]
+    assert all(r["reason"] for r in skipped) and len(skipped) < len(results) // 10, skipped
     assert (tmp_path / "out.xml").read_text().startswith("<?xml")
 
 
@@ -64,8 +65,11 @@ def test_flawed_app_fails_the_right_check_with_a_reproduction(tmp_path: Path) ->
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out.json").read_text())
     failed = {r["check_id"] for r in report["results"] if r["verdict"] == "FAIL"}
-    # token-validation checks aimed at a missing exp check (the full row is in test_runner_flaws.py)
-    assert failed == {"TV-EXP-EXPIRED", "TV-EXP-MISSING", "TV-CLAIM-TYPES"}
+    # the baseline token-validation checks aimed at a missing exp check (the full row: test_runner_flaws.py)
+    catalogue = load_catalogue()
+    aimed = {i for i in EXPECTED_TOKENS["no_exp_check"]
+             if catalogue[i].family == "token-validation" and catalogue[i].profile == "baseline"}
+    assert "TV-EXP-EXPIRED" in aimed and failed == aimed
     assert not [r for r in report["results"] if r["verdict"] == "ERROR"]
     out = proc.stdout
     block = out[out.index("TV-EXP-EXPIRED [FAIL]"):]
@@ -116,31 +120,6 @@ def test_expected_failures_accept_a_known_gap_and_stale_entries_fail_the_run(tmp
     assert proc.returncode == 2 and "bad.toml" in proc.stderr
 
 
-@pytest.fixture()
-def moto_server(tmp_path: Path):
-    moto = shutil.which("moto_server")
-    if moto is None:
-        pytest.skip("moto_server is not installed (test extra)")
-    port = free_port()
-    proc = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/moto-api/", timeout=1)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("moto_server did not start")
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 def test_backend_url_skips_control_plane_checks_with_the_reason(tmp_path: Path, moto_server: str) -> None:
     proc = cli("run", "--backend", moto_server, "--json", "out.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -153,8 +132,10 @@ def test_backend_url_skips_control_plane_checks_with_the_reason(tmp_path: Path, 
     for check_id in needs_control:
         assert by_id[check_id]["verdict"] == "SKIP"
         assert "control plane" in by_id[check_id]["reason"] and moto_server in by_id[check_id]["reason"]
-    for check_id in neutral:
-        assert by_id[check_id]["verdict"] == "PASS", by_id[check_id]["reason"]
+    for check_id in neutral:  # PASS, or SKIP for a reason of the app's own (never the backend's)
+        assert by_id[check_id]["verdict"] in ("PASS", "SKIP"), by_id[check_id]["reason"]
+        assert by_id[check_id]["verdict"] == "PASS" or "control plane" not in by_id[check_id]["reason"]
+    assert sum(1 for i in neutral if by_id[i]["verdict"] == "PASS") > len(neutral) // 2
     assert f"backend {moto_server}" in proc.stdout
 
 

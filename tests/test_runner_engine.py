@@ -4,6 +4,7 @@ reference app that checks verdict mapping, steps, evidence, masking, determinism
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Iterator
 
@@ -67,7 +68,16 @@ def test_run_result_round_trips_through_json() -> None:
         ([Verdict.PASS, Verdict.FAIL], False, [], 1),
         ([Verdict.PASS, Verdict.FAIL], True, [], 0),
         ([Verdict.PASS], False, ["X"], 1),
-        ([Verdict.FAIL, Verdict.ERROR], False, [], 2),
+        # a FAIL is never hidden by an ERROR: 1 whenever something unexpectedly FAILed
+        ([Verdict.FAIL, Verdict.ERROR], False, [], 1),
+        ([Verdict.ERROR, Verdict.FAIL, Verdict.SKIP], False, [], 1),
+        ([Verdict.ERROR], False, ["X"], 1),  # a stale expected-failure entry is a failure of the run too
+        # 2 only when nothing FAILed (or every FAIL was accepted) and something ERRORed
+        ([Verdict.PASS, Verdict.ERROR], False, [], 2),
+        ([Verdict.ERROR, Verdict.SKIP], False, [], 2),
+        ([Verdict.FAIL, Verdict.ERROR], True, [], 2),
+        ([Verdict.FAIL], True, [], 0),
+        ([], False, [], 0),
     ],
 )
 def test_exit_codes(verdicts, accepted, stale, code) -> None:
@@ -231,8 +241,9 @@ def test_verdicts_steps_and_evidence_of_a_real_run(tmp_path: Path, temp_scenario
             continue
         if skipping and line.startswith("["):
             skipping = False
-        if not skipping:
-            lines.append(line.replace("{spec_dir}", str(base.spec_dir)))
+        if not skipping:  # relative paths keep pointing next to the bundled spec
+            lines.append(line.replace("{spec_dir}", str(base.spec_dir))
+                         .replace('definition = "', f'definition = "{base.spec_dir}/'))
     (tmp_path / "spec.toml").write_text("\n".join(lines))
     spec = load_spec(tmp_path / "spec.toml")
 
@@ -252,7 +263,7 @@ def test_verdicts_steps_and_evidence_of_a_real_run(tmp_path: Path, temp_scenario
     assert by_id["TEST-RUN-COLD"].verdict is Verdict.PASS
     needs = by_id["TEST-RUN-NEEDS"]
     assert needs.verdict is Verdict.SKIP and "has no [requests.login]" in needs.reason
-    assert result.exit_code() == 2
+    assert result.exit_code() == 1  # TEST-RUN-FAIL failed: the ERRORs of BOOM and HARNESS do not hide it
     tenant = by_id["TEST-RUN-TENANT"]
     assert tenant.verdict is Verdict.PASS, tenant.reason
     api_step = next(st for st in tenant.steps if st.name == "pool: AdminRemoveUserFromGroup")
@@ -281,7 +292,8 @@ def test_verdicts_steps_and_evidence_of_a_real_run(tmp_path: Path, temp_scenario
     titles = [e.title for e in result.target_logs]
     assert "target stdout (start #1)" in titles and "target stdout (start #2)" in titles
     assert result.header.selection == ids and result.header.seed == 11
-    assert result.header.pool_definition["definition"]["pool"]["name"] == "harness-default"
+    named = tomllib.loads(spec.pool_definition_path().read_text())["pool"]["name"]  # the spec's own pool
+    assert result.header.pool_definition["definition"]["pool"]["name"] == named
 
 
 def test_same_seed_same_users_whatever_the_order(temp_scenarios: list[str]) -> None:

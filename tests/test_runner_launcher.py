@@ -20,8 +20,10 @@ from harness.runner.launcher import (
     PoolCoordinates,
     ProcessTarget,
     contract_env,
+    describe_exit,
     free_port,
     make_target,
+    probe,
 )
 from harness.runner.spec import load_spec
 
@@ -174,6 +176,34 @@ def test_restart_is_a_fresh_process_on_the_same_port(tmp_path: Path) -> None:
         target.stop()
     titles = [ev.title for ev in target.logs()]
     assert "target stdout (start #1)" in titles and "target stdout (start #2)" in titles
+
+
+def test_probe_and_fate_say_whether_the_process_answers_and_how_it_ended(tmp_path: Path) -> None:
+    target = ProcessTarget(make_spec(tmp_path), COORDS)
+    assert target.probe(1) == "the target process is not started"
+    target.start()
+    try:
+        assert target.probe(1) is None
+        assert target.fate(grace=0.1) == "the process is still running"
+        os.killpg(target.proc.pid, signal.SIGKILL)
+        assert target.fate(grace=5) == "the process was killed by signal 9 (SIGKILL)"
+        assert target.probe(1) == "the target process was killed by signal 9 (SIGKILL)"
+    finally:
+        target.stop()
+
+
+def test_probe_without_a_ready_url_needs_a_listening_port_and_with_one_an_answer_below_500() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    try:
+        assert probe(None, port) is None  # accepts connections (a hung app would too: hence the ready URL)
+        assert "within 0.3 s" in probe(f"http://127.0.0.1:{port}/health", port, timeout=0.3)  # never answers
+    finally:
+        server.close()
+    assert "nothing accepts connections" in probe(None, port, timeout=0.3)
+    assert describe_exit(3) == "exited with status 3" and describe_exit(-11) == "was killed by signal 11 (SIGSEGV)"
 
 
 def test_readiness_without_ready_url_waits_for_the_port(tmp_path: Path) -> None:

@@ -16,23 +16,7 @@ from harness.runner.spec import (
     parse_spec,
 )
 from harness.runner.target import MissingPlaceholder, json_pointer, mask_data, mask_value, render
-
-TARGETS = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
-
-MINIMAL = """
-[target]
-name = "app"
-base_url = "http://127.0.0.1:8000"
-
-[requests.protected]
-path = "/api/protected"
-"""
-
-
-def write(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+from tests.spec_support import MINIMAL, TARGETS, write
 
 
 def spec_error(tmp_path: Path, text: str) -> SpecError:
@@ -80,8 +64,9 @@ def test_every_shipped_flawed_spec_names_a_known_flaw() -> None:
     assert len(shipped) >= 3
     for name in shipped:
         spec = load_spec(TARGETS / "flawed" / f"{name}.toml")
-        assert spec.target.env["REFERENCE_APP_FLAW"] == name
-        assert name in flaws.FLAWS
+        flaw = spec.target.env["REFERENCE_APP_FLAW"]
+        assert name in (flaw, f"id_mode_{flaw}")  # id_mode_<flaw>: the reference app taking ID tokens
+        assert flaw in flaws.FLAWS
 
 
 def test_extends_hash_covers_the_base(tmp_path: Path) -> None:
@@ -229,3 +214,22 @@ def test_the_documented_example_is_a_valid_spec(tmp_path: Path) -> None:
     assert set(spec.requests) == set(REQUEST_NAMES)
     assert spec.target.env["PUBLIC_URL"] == "http://127.0.0.1:{port}"
     assert spec.requests["identity"].user_key == "/user/id"
+
+
+def test_the_documented_inline_pool_is_a_valid_spec(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "target-spec.md").read_text()
+    example = doc.split("## The pool", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    spec = load_spec(write(tmp_path, MINIMAL + example))
+    assert spec.pool.definition is None and spec.pool.client == "web"
+    assert spec.pool.inline is not None and spec.pool.inline["username_attributes"] == ["email"]
+    assert set(spec.pool.inline["clients"]) == {"web"} and spec.pool.inline["groups"] == [{"name": "admins"}]
+
+
+def test_inline_pool_keys_merge_through_extends(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL + '\n[pool]\nusername_attributes = ["email"]\n[pool.clients.web]\n'
+                              'generate_secret = false\n', "base.toml")
+    spec = load_spec(write(tmp_path, 'extends = "base.toml"\n[pool]\nusername_case_sensitive = true\n'
+                                     '[pool.clients.web]\nexplicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH"]\n'))
+    assert spec.pool.inline == {"username_attributes": ["email"], "username_case_sensitive": True,
+                                "clients": {"web": {"generate_secret": False,
+                                                    "explicit_auth_flows": ["ALLOW_USER_PASSWORD_AUTH"]}}}

@@ -3,16 +3,24 @@
 ``cryptography`` cannot derive an RSA key from a seed, and the harness must be
 reproducible per ``--seed`` (same kids, same tokens under a frozen clock). So
 primes are drawn from a seeded stream and tested with Miller-Rabin; the key
-object is then built by ``cryptography``. Results are memoised: a test suite
-that makes a fresh pool per test with the same seed pays for each key once.
+object is then built by ``cryptography``. Results are memoised in the process
+(a test suite that makes a fresh pool per test with the same seed pays for each
+key once) and on disk, so a new process (a CLI run, a CI worker) does not pay
+again: a seeded key is a public function of its seed, so keeping it in a file
+under the user's cache folder gives nothing away. ``COGNITO_HARNESS_CACHE``
+moves the folder; ``COGNITO_HARNESS_CACHE=off`` keeps keys in memory only.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import random
+import tempfile
+from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 _SMALL_PRIMES = [p for p in range(3, 5000) if all(p % d for d in range(2, int(p**0.5) + 1))]
@@ -61,9 +69,54 @@ def _prime(bits: int, rng: random.Random) -> int:
                 return candidate
 
 
+def key_cache_dir() -> Path | None:
+    """Where seeded keys are kept between processes, or None when the cache is off."""
+    explicit = os.environ.get("COGNITO_HARNESS_CACHE", "")
+    if explicit.lower() == "off":
+        return None
+    if explicit:
+        return Path(explicit) / "seeded-keys"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cognito-harness" / "seeded-keys"
+
+
+def _cached(path: Path) -> rsa.RSAPrivateKey | None:
+    try:
+        # written by _keep from a derived key: skip the slow consistency check of a key we made
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None,
+                                                 unsafe_skip_rsa_key_validation=True)
+    except (OSError, ValueError):  # absent, or unreadable: derive it again
+        return None
+    return key if isinstance(key, rsa.RSAPrivateKey) else None
+
+
+def _keep(path: Path, key: rsa.RSAPrivateKey) -> None:
+    """Write atomically (a concurrent reader never sees half a file); a read-only cache is no error."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 @functools.lru_cache(maxsize=256)
 def rsa_key_from_seed(material: str, bits: int = 2048) -> rsa.RSAPrivateKey:
     """The RSA key determined by ``material`` (any string: seed + purpose + index)."""
+    folder = key_cache_dir()
+    path = folder / f"{hashlib.sha256(f'{bits}:{material}'.encode()).hexdigest()}.pem" if folder else None
+    if path is not None and (key := _cached(path)) is not None:
+        return key
+    key = _derive(material, bits)
+    if path is not None:
+        _keep(path, key)
+    return key
+
+
+def _derive(material: str, bits: int) -> rsa.RSAPrivateKey:
     seed = int.from_bytes(hashlib.sha256(material.encode()).digest(), "big")
     rng = random.Random(seed)
     while True:

@@ -6,21 +6,26 @@
   ran before, and the app's env (pool id, client id) stays valid all run long.
 * :class:`RemoteBackend` (``--backend URL``): moto server, LocalStack or a real
   pool. There is no control plane: the pool is created once per run through
-  the cognito-idp API, scenarios get fresh seeded users, and scenarios that
+  the cognito-idp API in the spec's shape, scenarios get fresh seeded users, and scenarios that
   need the control plane are skipped with the reason.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.coordinates import PoolCoordinates, hosted_ui_url
+from harness.pool_shape import PoolShape
+from harness.pooldef import (DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError, PoolHandle, build_pool,
+                             create_pool_params, default_pool_path, inline_layout, layered, read_definition,
+                             with_custom_attributes)
 from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS
 from harness.runner.spec import TargetSpec
 
-APP_CLIENT = "app"
+APP_CLIENT = DEFAULT_APP_CLIENT
 OTHER_CLIENT = "other-app"
 DEFAULT_REGION = "us-east-1"
 
@@ -36,9 +41,12 @@ class PoolPlan:
     name: str = "harness-target"
     groups: list[str] = field(default_factory=list)
     custom_attributes: list[str] = field(default_factory=list)
-    definition: dict[str, Any] | None = None  # a pool definition file's content, when the spec names one
+    definition: dict[str, Any] | None = None  # the definition as built (describe() fills it)
     definition_path: str | None = None
     client: str | None = None
+    inline: dict[str, Any] | None = None  # the spec's own [pool] keys, when it describes the pool inline
+    inline_source: str = ""  # "<spec file> [pool]", for errors
+    aws_endpoints: bool = False  # AWS endpoint mode: the pool's issuer is https://cognito-idp.<region>.amazonaws.com/<id>
 
     @classmethod
     def for_spec(cls, spec: TargetSpec) -> PoolPlan:
@@ -48,38 +56,59 @@ class PoolPlan:
             for g in (t.member_group_for(tenant), t.admin_group_for(tenant)):
                 if g and g not in groups:
                     groups.append(g)
-        attrs = [a for a in (t.attribute, t.admin_attribute) if a and t.uses_attribute]
+        attrs = sorted({name for tenant in t.tenants for name in t.grants(tenant, admin=True)[1]})
         path = spec.pool_definition_path()
         return cls(groups=groups, custom_attributes=attrs, definition_path=str(path) if path else None,
-                   client=spec.pool.client)
+                   client=spec.pool.client, inline=spec.pool.inline, inline_source=f"{spec.path} [pool]",
+                   aws_endpoints=spec.aws.endpoints)
 
     def path(self) -> str:
-        from harness.pooldef import default_pool_path
-
+        """Where the definition comes from: the spec's inline [pool] (over a file it names), a definition
+        file, or the bundled one."""
+        if self.inline is not None:
+            return f"{self.definition_path} + {self.inline_source}" if self.definition_path else self.inline_source
         return self.definition_path or str(default_pool_path())
 
-    def describe(self) -> dict[str, Any]:
-        """What the run header records as the pool definition (the emulator loads the file;
-        a foreign backend gets the minimal pool ``provision`` makes)."""
-        from harness.pooldef import read_definition
+    def definition_data(self) -> dict[str, Any]:
+        """The definition (file layout, or the inline [pool] layout) with the tenancy attributes it lacks added.
 
+        The spec's tenancy may keep the tenant in a custom attribute
+        (``custom:tenant_id``); a pool without it would refuse every tenant
+        user, so it is added to the schema (String, mutable), whatever the backend.
+        """
+        if self.inline is None:
+            data = read_definition(self.path())
+        else:
+            base = inline_layout(read_definition(self.definition_path)) if self.definition_path else {}
+            data = layered(base, copy.deepcopy(self.inline))
+        return with_custom_attributes(data, self.custom_attributes, inline=self.inline is not None)
+
+    def load(self, backend: Any, issuer: str | None = None) -> PoolHandle:
+        """Build the pool in an emulator engine backend (the definition's errors name its file or the spec)."""
+        return build_pool(backend, self.definition_data(), self.path(), issuer=issuer, inline=self.inline is not None)
+
+    def create_params(self) -> dict[str, Any]:
+        """CreateUserPool's parameters for a foreign backend: the same shape, policy and schema as the emulator's."""
+        params = create_pool_params(self.definition_data(), self.path(), inline=self.inline is not None)
+        params["PoolName"] = self.name
+        return params
+
+    def describe(self) -> dict[str, Any]:
+        """What the run header records as the pool definition (the emulator builds all of it; a foreign
+        backend gets its pool settings and schema, with the run's own clients and the tenancy groups)."""
         if self.definition is None:
             try:
-                self.definition = read_definition(self.path())
+                self.definition = self.definition_data()
             except Exception:  # noqa: BLE001 - reported when the pool is loaded
                 self.definition = {}
         return {
             "path": self.path(),
             "definition": self.definition,
             "client": self.client,
+            "inline": self.inline is not None,
             "tenancy_groups": list(self.groups),
             "custom_attributes": list(self.custom_attributes),
         }
-
-
-def _schema(attrs: list[str]) -> list[dict[str, Any]]:
-    return [{"Name": a.removeprefix("custom:"), "AttributeDataType": "String", "Mutable": True,
-             "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "256"}} for a in attrs]
 
 
 def _client_params(pool_id: str, name: str) -> dict[str, Any]:
@@ -95,14 +124,14 @@ def _client_params(pool_id: str, name: str) -> dict[str, Any]:
 
 
 def provision(idp: Any, plan: PoolPlan) -> tuple[str, dict[str, dict[str, Any]]]:
-    """Create the run's pool through the cognito-idp API; returns (pool_id, clients by name)."""
-    pool = idp.create_user_pool(
-        PoolName=plan.name,
-        AutoVerifiedAttributes=["email"],
-        Schema=[{"Name": "email", "AttributeDataType": "String", "Required": False, "Mutable": True},
-                *_schema(plan.custom_attributes)],
-        AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-    )["UserPool"]
+    """Create the run's pool through the cognito-idp API in the spec's shape; returns (pool_id, clients by name).
+
+    The pool gets the definition's settings (username attributes or aliases,
+    case sensitivity, verification, recovery, password policy, custom
+    attributes and the tenancy's), so the users the checks make fit it as
+    they fit the emulator's; the clients and groups are the run's own.
+    """
+    pool = idp.create_user_pool(**plan.create_params())["UserPool"]
     pool_id = pool["Id"]
     clients = {}
     for name in (APP_CLIENT, OTHER_CLIENT):
@@ -120,6 +149,9 @@ class PoolBackend:
     control: Any = None
     idp: Any = None
 
+    def __init__(self) -> None:
+        self._shapes: dict[str, PoolShape] = {}
+
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
@@ -129,6 +161,12 @@ class PoolBackend:
     def now(self) -> float:
         return time.time()
 
+    def pool_shape(self, pool_id: str) -> PoolShape:
+        """How the pool's users sign in (DescribeUserPool, once per pool: checks never change it)."""
+        if pool_id not in self._shapes:
+            self._shapes[pool_id] = PoolShape.read(self.idp, pool_id)
+        return self._shapes[pool_id]
+
 
 class EmulatorBackend(PoolBackend):
     """The in-process emulator: full control plane, fresh pool state per scenario."""
@@ -136,6 +174,7 @@ class EmulatorBackend(PoolBackend):
     name = "emulator"
 
     def __init__(self, plan: PoolPlan, seed: int, region: str = DEFAULT_REGION) -> None:
+        super().__init__()
         self.plan = plan
         self.seed = seed
         self.region = region
@@ -181,17 +220,18 @@ class EmulatorBackend(PoolBackend):
         return self._loaded[2]
 
     def _load(self, seed: int) -> PoolCoordinates:
-        from harness.pooldef import PoolDefinitionError, load_pool
-
         self.control.reset(seed)
         self.control.freeze(time.time())
         try:
-            handle = load_pool(self.emulator.backend, self.plan.path())
+            handle = self.plan.load(self.emulator.backend, issuer="aws" if self.plan.aws_endpoints else None)
         except PoolDefinitionError as exc:
             raise BackendError(f"pool definition: {exc}") from None
         for group in self.plan.groups:  # the spec's tenancy groups, when the definition lacks them
             if group not in handle.groups:
                 self.idp.create_group(UserPoolId=handle.pool_id, GroupName=group)
+        if not handle.clients:  # a definition without clients: the app gets a public one with every auth flow
+            created = self.idp.create_user_pool_client(**_client_params(handle.pool_id, APP_CLIENT))["UserPoolClient"]
+            handle.clients[APP_CLIENT] = ClientHandle(APP_CLIENT, created["ClientId"], None)
         if self.plan.client is not None and self.plan.client not in handle.clients:
             raise BackendError(f"pool definition {self.plan.path()} has no client {self.plan.client!r} "
                                f"(known: {', '.join(handle.clients)})")
@@ -223,6 +263,7 @@ class RemoteBackend(PoolBackend):
     """Another cognito-idp endpoint (moto server, LocalStack, a real pool): no control plane."""
 
     def __init__(self, url: str, plan: PoolPlan, region: str = DEFAULT_REGION) -> None:
+        super().__init__()
         self.url = url.rstrip("/")
         self.name = self.url
         self.plan = plan
@@ -265,6 +306,10 @@ def make_backend(backend: str, plan: PoolPlan, seed: int) -> PoolBackend:
         return EmulatorBackend(plan, seed)
     if not backend.startswith(("http://", "https://")):
         raise BackendError(f"--backend must be 'emulator' or an http(s) URL of a cognito-idp endpoint, got {backend!r}")
+    if plan.aws_endpoints:
+        raise BackendError(f"the spec turns on [aws].endpoints, which serves the emulator's pool at the AWS host names; "
+                           f"--backend {backend} is another cognito-idp endpoint: run with the emulator backend, or "
+                           "turn [aws].endpoints off and give the app that backend's URLs")
     return RemoteBackend(backend, plan)
 
 

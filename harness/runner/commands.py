@@ -1,9 +1,11 @@
 """CLI subcommands of the runner: ``run``, ``list``, ``verify`` and ``replay``.
 
 ``harness.cli`` imports this module and calls :func:`register`; each
-subcommand sets ``run=<function(args) -> exit code>``. Exit codes follow
-schemathesis: 0 no FAIL, 1 a FAIL (or a stale expected-failure entry),
-2 an ERROR or bad usage.
+subcommand sets ``run=<function(args) -> exit code>``. Exit codes: 1 whenever
+a check FAILed unexpectedly (or an expected-failure entry is stale), whatever
+else happened; 2 when nothing FAILed but a check ERRORed (the harness or the
+target could not run a step), a report could not be written, or on bad usage;
+0 otherwise. An ERROR never hides a FAIL.
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from harness.runner.model import CheckResult, RunResult, Verdict
+from harness.runner.model import (
+    EXIT_ERROR,
+    EXIT_FAIL,
+    EXIT_OK,
+    CheckResult,
+    RunResult,
+    Verdict,
+    combine_exit_codes,
+)
 from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
-
-EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+from harness.runner.specfile import validate_check_ids
+from harness.runner.target import DEFAULT_TIMEOUT
 
 
 # --- output helpers -----------------------------------------------------------------------------
@@ -164,6 +174,16 @@ def _seed(value: str) -> int:
     return seed
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("expected a number of seconds between 0 and 3600")
+    return seconds
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run
 
@@ -182,13 +202,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(
         profile=args.profile, keyword=args.keyword, families=list(args.family or []), seed=args.seed,
         backend=args.backend, command=["cognito-harness", *sys.argv[1:]] if sys.argv else [],
-        expected_failures=expected,
+        expected_failures=expected, request_timeout=args.request_timeout,
     )
     try:
         from harness.runner.scenario import select
 
-        total = len(select(load_catalogue(), profile=options.profile, keyword=options.keyword,
+        catalogue = load_catalogue()
+        validate_check_ids(spec, catalogue)
+        total = len(select(catalogue, profile=options.profile, keyword=options.keyword,
                            families=options.families or None))
+    except SpecError as exc:
+        return _usage_error(f"bad target spec: {exc}")
     except SelectionError as exc:
         return _usage_error(str(exc))
     printer.line(f"cognito-harness {args.profile} run: target {spec.name} ({spec.path}), seed {args.seed}, "
@@ -197,8 +221,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         printer.line("no checks selected")
     result = run(spec, options, progress=_progress(printer, total))
     print_summary(result, printer)
-    write_status = write_reports(result, args, printer)
-    return max(result.exit_code(), write_status) if write_status == EXIT_ERROR else result.exit_code()
+    return combine_exit_codes(result.exit_code(), write_reports(result, args, printer))
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -278,9 +301,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except ReplayError as exc:
         return _usage_error(str(exc))
     print(diff.render())
-    if any(r.verdict is Verdict.ERROR for r in diff.replayed.results):
-        return EXIT_ERROR
-    return diff.exit_code()
+    errored = any(r.verdict is Verdict.ERROR for r in diff.replayed.results)
+    return combine_exit_codes(diff.exit_code(), EXIT_ERROR if errored else EXIT_OK)
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -290,7 +312,8 @@ def register(subparsers: Any) -> None:
     run_p = subparsers.add_parser(
         "run", help="run the scenario catalogue against a target app",
         description="Run checks against a target app (default: the bundled reference app). "
-                    "Exit 0 no FAIL, 1 a FAIL, 2 an ERROR or bad usage.")
+                    "Exit 1 when a check FAILed (whatever else happened), 2 when nothing FAILed but a check "
+                    "ERRORed or on bad usage, 0 otherwise.")
     run_p.add_argument("--target", metavar="SPEC.toml", help="target spec (default: the bundled reference app)")
     run_p.add_argument("--profile", choices=PROFILES, default="baseline",
                        help="baseline, or strict (baseline plus the strict checks)")
@@ -306,6 +329,9 @@ def register(subparsers: Any) -> None:
                        help="TOML/JSON list of check ids accepted as failing; an entry that passes fails the run")
     run_p.add_argument("--backend", default="emulator", metavar="emulator|URL",
                        help="the in-process emulator (default) or another cognito-idp endpoint URL")
+    run_p.add_argument("--request-timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"how long a request to the target may take before the target counts as hung: "
+                            f"a FAIL of the check that sent it (default {DEFAULT_TIMEOUT:g})")
     run_p.set_defaults(run=cmd_run)
 
     list_p = subparsers.add_parser("list", help="print the scenario catalogue",

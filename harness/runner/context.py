@@ -15,48 +15,35 @@ import base64
 import contextlib
 import hashlib
 import json
-import random
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import jwt
 
 from harness.engine.common import secret_hash
+from harness.pool_shape import PoolShape
 from harness.runner.model import Evidence, StepRecord
 from harness.runner.scenario import Failure, Scenario, Skip
-from harness.runner.target import HarnessError, TargetClient, TargetResponse, mask_data, mask_value
+from harness.runner.target import (
+    HarnessError,
+    TargetClient,
+    TargetResponse,
+    TargetStoppedAnswering,
+    mask_data,
+    mask_value,
+)
+from harness.runner.users import TestUser, UserFactory
+from harness.runner.windows import Window, measure_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.runner.backends import PoolBackend
     from harness.coordinates import PoolCoordinates
     from harness.runner.spec import TargetSpec
 
-DEFAULT_PASSWORD_SUFFIX = "Aa1!"
-
-
 def scenario_seed(run_seed: int, scenario_id: str) -> int:
     """A per-scenario seed: same run seed -> same users for a scenario, whatever ran before."""
     digest = hashlib.sha256(f"{run_seed}:{scenario_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
-
-
-@dataclass
-class TestUser:
-    """A user the scenario made in the pool (``username`` is what sign-in takes)."""
-
-    __test__ = False  # not a pytest class
-
-    username: str
-    email: str
-    password: str
-    sub: str = ""
-    given_name: str = ""
-    family_name: str = ""
-    attributes: dict[str, str] = field(default_factory=dict)
-    groups: list[str] = field(default_factory=list)
-
-    def values(self) -> dict[str, Any]:
-        return {"username": self.username, "email": self.email, "password": self.password, "sub": self.sub}
 
 
 @dataclass
@@ -68,32 +55,6 @@ class Tokens:
 
     def get(self, kind: str) -> str:
         return {"access": self.access_token, "id": self.id_token}[kind]
-
-
-class UserFactory:
-    """Seeded people (Faker): the same seed gives the same names, emails and passwords."""
-
-    def __init__(self, seed: int) -> None:
-        from faker import Faker
-
-        self.faker = Faker()
-        self.faker.seed_instance(seed)
-        self.rng = random.Random(seed)
-        self.count = 0
-
-    def make(self, **overrides: Any) -> TestUser:
-        self.count += 1
-        first = self.faker.first_name()
-        last = self.faker.last_name()
-        handle = f"{first}.{last}.{self.count}{self.rng.randrange(10**4):04d}".lower().replace("'", "")
-        handle = "".join(c for c in handle if c.isalnum() or c in "._-")
-        password = self.faker.password(length=14, special_chars=True, digits=True, upper_case=True,
-                                       lower_case=True) + DEFAULT_PASSWORD_SUFFIX
-        user = TestUser(username=handle, email=f"{handle}@example.com", password=password,
-                        given_name=first, family_name=last)
-        for k, v in overrides.items():
-            setattr(user, k, v)
-        return user
 
 
 def decode_unverified(token: str) -> dict[str, Any]:
@@ -133,6 +94,7 @@ class ScenarioContext:
         backend: PoolBackend,
         target: TargetClient | None,
         restart_target: Any = None,
+        restart_before_next_check: Callable[[str], None] | None = None,
     ) -> None:
         self.scenario = scenario
         self.spec = spec
@@ -143,7 +105,9 @@ class ScenarioContext:
         self.idp = backend.idp
         self._target = target
         self._restart_target = restart_target
-        self.users = UserFactory(self.seed)
+        self._restart_before_next_check = restart_before_next_check
+        self.pool_shape: PoolShape = backend.pool_shape(pool.pool_id)
+        self.users = UserFactory(self.seed, self.pool_shape)
         self.steps: list[StepRecord] = []
         self.evidence: list[Evidence] = []
         self._open: list[Evidence] | None = None
@@ -225,6 +189,19 @@ class ScenarioContext:
             data["token"] = token
         return self.add_evidence(Evidence("token", title, data))
 
+    def measure_window(self, title: str, probe: Callable[[], tuple[bool, str]], bound: float) -> Window:
+        """Re-probe in real time with backoff until ``probe`` says the window closed, or ``bound`` s pass.
+
+        For windows that live in the app (a JWKS refetch cooldown, a revocation
+        cache), which the pool's virtual clock cannot skip. Recorded as one
+        step whose evidence lists every probe; the probes' own requests fold
+        into it.
+        """
+        with self.step(f"measure: {title} (re-probing up to {bound:g} s)"):
+            window = measure_window(probe, bound)
+            self.note(f"window: {title}: {window.describe()}", **window.to_dict())
+        return window
+
     def mark(self) -> int:
         """An event sequence number to ask for the events that happen after it."""
         return self.control.last_event() if self.control is not None else 0
@@ -282,9 +259,14 @@ class ScenarioContext:
 
     def user(self, *, groups: list[str] | tuple[str, ...] = (), attributes: dict[str, str] | None = None,
              **overrides: Any) -> TestUser:
-        """A confirmed user with a permanent password (and groups), made through the cognito-idp API."""
+        """A confirmed user with a permanent password (and groups), made through the cognito-idp API.
+
+        The user fits the pool's shape (see harness/runner/users.py): created
+        with their email or phone as Username in username-attribute pools, with
+        verified aliases in alias pools.
+        """
         u = self.users.make(**overrides)
-        attrs = {"email": u.email, "email_verified": "true", **(attributes or {})}
+        attrs = {**self.users.pool_attributes(u), **(attributes or {})}
         with self.step(f"create user {u.username}"):
             created = self._idp(
                 "AdminCreateUser", UserPoolId=self.pool.pool_id, Username=u.username, MessageAction="SUPPRESS",
@@ -294,25 +276,26 @@ class ScenarioContext:
                       Password=u.password, Permanent=True)
             attributes_out = {a["Name"]: a["Value"] for a in created["User"].get("Attributes", [])}
             u.sub = attributes_out.get("sub", "")
+            u.pool_username = created["User"].get("Username", u.username)
             u.attributes = attrs
             for group in groups:
                 self.ensure_group(group)
                 self._idp("AdminAddUserToGroup", UserPoolId=self.pool.pool_id, Username=u.username, GroupName=group)
                 u.groups.append(group)
-            self.note(f"user {u.username}", username=u.username, email=u.email, sub=u.sub, groups=list(u.groups))
+            self.note(f"user {u.username}", username=u.username, pool_username=u.pool_username, email=u.email,
+                      sub=u.sub, groups=list(u.groups), pool_shape=self.pool_shape.describe(),
+                      attributes=sorted(attrs))
         return u
 
     def tenant_user(self, tenant: str, *, admin: bool = False, **overrides: Any) -> TestUser:
-        """A member (or admin) of ``tenant`` the way the spec's [tenancy] says: groups and/or attributes."""
+        """A member (or admin) of ``tenant`` the way the spec's [tenancy] says: per-tenant groups, role groups
+        and/or attributes (see TenancySection.grants). SKIP when the spec gives no way to make an admin."""
         t = self.spec.tenancy
-        groups: list[str] = []
-        attributes: dict[str, str] = dict(overrides.pop("attributes", None) or {})
-        if t.uses_groups:
-            groups += [g for g in (t.member_group_for(tenant), t.admin_group_for(tenant) if admin else None) if g]
-        if t.uses_attribute and t.attribute:
-            attributes[t.attribute] = tenant
-            if admin and t.admin_attribute:
-                attributes[t.admin_attribute] = t.admin_value
+        if admin and not t.can_make_admin():
+            raise Skip(f"target spec {self.spec.path.name}: [tenancy] says no way to make a tenant admin "
+                       "(admin_group, or admin_attribute with an attribute model)")
+        groups, granted = t.grants(tenant, admin=admin)
+        attributes: dict[str, str] = {**(overrides.pop("attributes", None) or {}), **granted}
         return self.user(groups=groups, attributes=attributes, **overrides)
 
     def ensure_group(self, name: str) -> None:
@@ -344,11 +327,17 @@ class ScenarioContext:
         return tokens
 
     def mint(self, user: TestUser, *, title: str | None = None, **kwargs: Any) -> str:
-        """A token from the control plane (``Control.mint``): real, or bent by claims/header/sign_with."""
+        """A token from the control plane (``Control.mint``): real, or bent by claims/header/sign_with.
+
+        The token type defaults to the one the app takes ([auth].token), so a
+        forged token attacks what the app really verifies: an ID-token app gets
+        forged ID tokens (``token_use="access"`` asks for the other type).
+        """
         control = self.require_control_plane("minting a token")
         kwargs.setdefault("client_id", self.pool.client_id)
+        kwargs.setdefault("token_use", self.spec.auth.token)
         token = control.mint(self.pool.pool_id, user.username, **kwargs)
-        desc = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k != "client_id")
+        desc = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k not in ("client_id", "token_use"))
         self.token_evidence(token, title or f"minted token ({desc or 'as issued'})")
         return token
 
@@ -380,16 +369,34 @@ class ScenarioContext:
         with self.step(label):
             if token is not None:
                 self.token_evidence(token, f"token presented to {name}")
-            response = self.target.call(name, self.values(user, **values), token=token,
-                                        authorization=authorization, title=title, extra_query=extra_query)
+            try:
+                response = self.target.call(name, self.values(user, **values), token=token,
+                                            authorization=authorization, title=title, extra_query=extra_query)
+            except TargetStoppedAnswering as exc:  # the request that took the app down, in its step
+                self.add_evidence(exc.evidence)
+                raise
             self.add_evidence(response.evidence)
         return response
 
     def restart_target(self, reason: str) -> None:
+        """Restart the app now, inside this check (it then loads the pool as this check left it)."""
         if self._restart_target is None:
             raise Skip(f"{reason}: the target cannot be restarted by the harness")
         with self.step(f"restart target ({reason})"):
             self._restart_target()
+
+    def restart_target_before_next_check(self, reason: str) -> None:
+        """Have the app restarted before the next check, after the pool is back in that check's state.
+
+        For a check that leaves the app holding state the next check's pool
+        will not have (keys it rotated away): restarting now would load this
+        check's pool into the fresh app and leak it into the next check.
+        """
+        if self._restart_before_next_check is None:
+            self.note(f"the target is not restarted ({reason}): the harness cannot restart it")
+            return
+        self._restart_before_next_check(reason)
+        self.note(f"the target is restarted before the next check ({reason})")
 
     # --- expectations --------------------------------------------------------------------------
 
@@ -400,6 +407,24 @@ class ScenarioContext:
     def expect_denied(self, response: TargetResponse, because: str) -> TargetResponse:
         with self.step(f"expect {response.name} denied: {because}"):
             return self._expect_denied(response, because)
+
+    def expect_refused(self, response: TargetResponse, because: str) -> TargetResponse:
+        """A malformed or oversized token is refused: any 4xx or 3xx will do; a 2xx or a 5xx fails.
+
+        Refusing such input happens at many layers, each with its own status:
+        the framework (400), the verifier (401/403), the server's limits (413,
+        414, 431: Node answers 431 to a 20 KB header before the app runs) or a
+        redirect to a login page. Only accepting it, or crashing on it, is wrong.
+        """
+        with self.step(f"expect {response.name} refused (any 3xx/4xx): {because}"):
+            if response.server_error:
+                raise Failure(f"{because}: the app crashed (5xx) instead of refusing",
+                              expected=f"{response.name} refused (any 3xx or 4xx), never 5xx",
+                              actual=response.summary())
+            if response.allowed or not 300 <= response.status < 500:
+                raise Failure(f"{because}: the app accepted it",
+                              expected=f"{response.name} refused (any 3xx or 4xx)", actual=response.summary())
+            return response
 
     def _expect_allowed(self, response: TargetResponse, because: str) -> TargetResponse:
         if not response.allowed:

@@ -8,9 +8,12 @@ The order of work for one run:
 3. start the target (a launch failure makes every selected check ERROR with
    the address tried);
 4. for each scenario: SKIP when the spec lacks a needed request or the backend
-   lacks the control plane; otherwise reset the pool to the run seed, restart
-   the app if the scenario wants it cold, run it and turn its outcome into a
-   verdict with steps and evidence;
+   lacks the control plane; otherwise reset the pool to the run seed, then
+   (and only then: see harness/runner/keeper.py) restart the app when the
+   scenario wants it cold, an earlier check asked for it or took it down, or
+   it does not answer; run the scenario and turn its outcome into a verdict
+   with steps and evidence. A target that stops answering a request of the
+   check FAILs the check; one that cannot be brought up for it ERRORs it;
 5. stop the target and the backend, apply the expected-failures list.
 """
 
@@ -27,14 +30,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness import __version__
+from harness.awsendpoint.mode import AwsEndpointError, AwsEndpointMode
 from harness.runner.backends import BackendError, PoolBackend, PoolPlan, make_backend
 from harness.runner.context import ScenarioContext
 from harness.coordinates import PoolCoordinates
-from harness.runner.launcher import ContainerTarget, LaunchError, ProcessTarget, make_target
+from harness.runner.keeper import TargetKeeper
+from harness.runner.launcher import LaunchError, LaunchOverlay, ProcessTarget, make_target
 from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, Verdict
 from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
 from harness.runner.spec import TargetSpec, bundled_spec_path
-from harness.runner.target import HarnessError, TargetClient, TargetUnreachable
+from harness.runner.specfile import validate_check_ids
+from harness.runner.target import (
+    DEFAULT_TIMEOUT,
+    HarnessError,
+    TargetClient,
+    TargetStoppedAnswering,
+    TargetUnreachable,
+)
 
 Progress = Callable[[str, Any], None]
 """Called with ("start", Scenario) before and ("result", CheckResult) after each check."""
@@ -50,6 +62,7 @@ class RunOptions:
     ids: list[str] | None = None  # an exact selection (replay)
     command: list[str] = field(default_factory=list)
     expected_failures: dict[str, str] = field(default_factory=dict)  # check id -> comment
+    request_timeout: float = DEFAULT_TIMEOUT  # seconds without an answer before the target counts as hung
 
 
 class ExpectedFailuresError(ValueError):
@@ -112,6 +125,8 @@ def reproduction(spec: TargetSpec, options: RunOptions, check_id: str) -> str:
         parts += ["--profile", options.profile]
     if options.backend not in ("", "emulator"):
         parts += ["--backend", options.backend]
+    if options.request_timeout != DEFAULT_TIMEOUT:
+        parts += ["--request-timeout", f"{options.request_timeout:g}"]
     parts += ["-k", check_id]
     return shlex.join(parts)
 
@@ -133,8 +148,9 @@ class Runner:
         self.plan = PoolPlan.for_spec(spec)
         self.backend: PoolBackend | None = None
         self.target: Any = None
-        self.client: TargetClient | None = None
+        self.keeper: TargetKeeper | None = None
         self.coords: PoolCoordinates | None = None
+        self.aws: AwsEndpointMode | None = None
 
     def header(self, selection: list[Scenario]) -> RunHeader:
         return RunHeader(
@@ -153,8 +169,14 @@ class Runner:
             families=list(self.options.families),
         )
 
+    @property
+    def client(self) -> TargetClient | None:
+        return self.keeper.client if self.keeper is not None else None
+
     def run(self) -> RunResult:
+        """Run the selection (raises SpecError for a [checks."ID"] naming no check: bad usage)."""
         catalogue = load_catalogue()
+        validate_check_ids(self.spec, catalogue)
         selection = select(catalogue, profile=self.options.profile, keyword=self.options.keyword,
                            families=self.options.families or None, ids=self.options.ids)
         result = RunResult(header=self.header(selection))
@@ -185,13 +207,25 @@ class Runner:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - an unreachable backend URL, a broken definition
             return f"pool backend {self.options.backend} failed: {type(exc).__name__}: {exc}"
-        self.target = make_target(self.spec, self.coords)
+        try:
+            overlay = self._start_aws_endpoints(self.coords)
+        except (AwsEndpointError, OSError) as exc:
+            return f"AWS endpoint mode could not start: {exc}"
+        self.target = make_target(self.spec, self.coords, overlay)
         try:
             self.target.start()
         except LaunchError as exc:
             return str(exc)
-        self.client = TargetClient(self.spec, self.target.base_url)
+        self.keeper = TargetKeeper(self.target, TargetClient(self.spec, self.target.base_url,
+                                                             self.options.request_timeout))
         return None
+
+    def _start_aws_endpoints(self, coords: PoolCoordinates) -> LaunchOverlay | None:
+        """[aws].endpoints: CA, TLS front and proxy for this run; what the launched app gets from them."""
+        if not self.spec.aws.endpoints:
+            return None
+        self.aws = AwsEndpointMode(coords.region, coords.endpoint, self.spec.aws.hosts_file).start()
+        return LaunchOverlay(env=self.aws.app_env(coords.pool_id), command_prefix=self.aws.command_prefix())
 
     def _teardown(self, result: RunResult) -> None:
         if self.client is not None:
@@ -201,6 +235,9 @@ class Runner:
                 self.target.stop()
             finally:
                 result.target_logs = self.target.logs()
+        if self.aws is not None:
+            result.target_logs.extend(self.aws.evidence())
+            self.aws.stop()
         if self.backend is not None:
             self.backend.stop()
 
@@ -213,7 +250,7 @@ class Runner:
         if s.control_plane and self.backend is not None and self.backend.control is None:
             return (f"needs the emulator's control plane (clock, minting, events); backend "
                     f"{self.backend.name} has none")
-        if s.cold_app and not isinstance(self.target, (ProcessTarget, ContainerTarget)):
+        if s.cold_app and not (self.keeper is not None and self.keeper.restartable):
             return "needs a cold app restart, which the harness can only do for a target it launches"
         return None
 
@@ -222,26 +259,39 @@ class Runner:
         skip = self._skip_reason(s)
         if skip:
             return _result(s, Verdict.SKIP, skip, reproduction=repro)
+        assert self.backend is not None and self.keeper is not None
+        keeper = self.keeper
         started = time.monotonic()
         ctx: ScenarioContext | None = None
+        log_mark = None
         verdict, reason, expected, actual = Verdict.PASS, "", "", ""
+        down: list[Evidence] = []
         try:
-            assert self.backend is not None
             self.coords = self.backend.prepare(self.options.seed, s.id)
-            self._ensure_target(cold=s.cold_app)
+            restarted = keeper.before_check(s)  # every restart after the pool is in this check's state
             ctx = ScenarioContext(scenario=s, spec=self.spec, run_seed=self.options.seed, pool=self.coords,
-                                  backend=self.backend, target=self.client, restart_target=self._restart)
+                                  backend=self.backend, target=keeper.client,
+                                  restart_target=keeper.restart_during_check if keeper.restartable else None,
+                                  restart_before_next_check=keeper.owe_restart if keeper.restartable else None)
+            if restarted:
+                ctx.note(restarted)
             log_mark = self.target.mark() if isinstance(self.target, ProcessTarget) else None
-            try:
-                s.run(ctx)
-            finally:
-                if log_mark is not None:
-                    ctx.evidence.extend(self.target.output_since(log_mark))
+            s.run(ctx)
+        except TargetStoppedAnswering as exc:  # a request of this check took the target down: FAIL
+            outage = keeper.stopped_answering(s.id, exc)
+            verdict, reason, down = outage.verdict, outage.reason, outage.evidence
+            if verdict is Verdict.FAIL:
+                expected, actual = exc.expected, outage.actual
+            elif ctx is not None:  # the app is still up: the step could not be judged, it did not fail
+                for step in ctx.steps:
+                    if step.outcome == "failed" and step.detail == str(exc):
+                        step.outcome, step.detail = "error", reason
         except Failure as exc:
             verdict, reason, expected, actual = Verdict.FAIL, str(exc), exc.expected, exc.actual
         except Skip as exc:
             verdict, reason = Verdict.SKIP, str(exc)
         except TargetUnreachable as exc:
+            keeper.unreachable(s.id)
             verdict, reason = Verdict.ERROR, str(exc)
         except (HarnessError, LaunchError, BackendError) as exc:
             verdict, reason = Verdict.ERROR, str(exc)
@@ -250,6 +300,9 @@ class Runner:
         evidence: list[Evidence] = []
         steps = []
         if ctx is not None:
+            if log_mark is not None:  # after a crash's last words were read (stopped_answering waits for them)
+                ctx.evidence.extend(self.target.output_since(log_mark))
+            ctx.evidence.extend(down)
             try:
                 ctx.finish()
             except Exception:  # noqa: BLE001 - evidence collection must not change the verdict
@@ -262,19 +315,6 @@ class Runner:
         if verdict is Verdict.FAIL and s.id in self.options.expected_failures:
             check.expected_failure = self.options.expected_failures[s.id] or "listed in the expected-failures file"
         return check
-
-    def _ensure_target(self, cold: bool) -> None:
-        """A cold restart when asked; a restart when a launched target died in an earlier scenario."""
-        if isinstance(self.target, ProcessTarget) and (cold or not self.target.running()):
-            self._restart()
-        elif isinstance(self.target, ContainerTarget) and cold:
-            self._restart()
-
-    def _restart(self) -> None:
-        self.target.restart()
-        if self.client is not None:
-            self.client.close()
-        self.client = TargetClient(self.spec, self.target.base_url)
 
 
 def apply_expected_failures(result: RunResult, expected: dict[str, str], catalogue: dict[str, Scenario]) -> None:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -42,6 +43,16 @@ class LaunchError(RuntimeError):
         super().__init__(message)
         self.address = address
         self.output = output
+
+
+@dataclass(frozen=True)
+class LaunchOverlay:
+    """What a run mode adds to a launched command (AWS endpoint mode: CA, proxy and AWS URLs; a
+    private-hosts-file wrapper): ``env`` over the contract (the spec's own env still wins), and a
+    ``command_prefix`` that execs the app (so its pid and process group stay the app's)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    command_prefix: list[str] = field(default_factory=list)
 
 
 def contract_env(coords: PoolCoordinates, port: int) -> dict[str, str]:
@@ -110,6 +121,38 @@ def wait_ready(url: str, timeout: float, alive: Any = None, interval: float = 0.
         time.sleep(interval)
 
 
+def probe(url: str | None, port: int, host: str = "127.0.0.1", timeout: float = 2.0) -> str | None:
+    """One look at a running target: None when it answers, else what was seen.
+
+    With a readiness URL: any answer below 500. Without: the port accepts a
+    connection (which cannot tell a hung app from a live one).
+    """
+    if url:
+        try:
+            status = requests.get(url, timeout=timeout, allow_redirects=False).status_code
+        except requests.Timeout:
+            return f"no answer from {url} within {timeout:g} s"
+        except requests.RequestException as exc:
+            return f"{url}: {type(exc).__name__}"
+        return None if status < 500 else f"{url} answered HTTP {status}"
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"nothing accepts connections on {host}:{port} ({exc.strerror or exc})"
+
+
+def describe_exit(returncode: int) -> str:
+    """"exited with status 3" or "was killed by signal 11 (SIGSEGV)" (Popen's negative codes)."""
+    if returncode >= 0:
+        return f"exited with status {returncode}"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = "unknown signal"
+    return f"was killed by signal {-returncode} ({name})"
+
+
 class _StreamTail:
     """Reads a pipe on a thread, keeping the last lines (so a chatty app never blocks)."""
 
@@ -143,6 +186,8 @@ class Target(Protocol):
     def stop(self) -> None: ...
     def restart(self) -> None: ...
     def logs(self) -> list[Evidence]: ...
+    def probe(self, timeout: float) -> str | None: ...
+    def fate(self, grace: float = 1.0) -> str: ...
 
 
 def _ready_url(spec: TargetSpec, base_url: str, port: int) -> str | None:
@@ -167,8 +212,10 @@ class _LaunchedTarget:
 class ProcessTarget(_LaunchedTarget):
     """A target started as a subprocess (in its own process group) on a free port."""
 
-    def __init__(self, spec: TargetSpec, coords: PoolCoordinates, port: int | None = None) -> None:
+    def __init__(self, spec: TargetSpec, coords: PoolCoordinates, port: int | None = None,
+                 overlay: LaunchOverlay | None = None) -> None:
         super().__init__(spec, coords, port)
+        self.overlay = overlay or LaunchOverlay()
         self.proc: subprocess.Popen[bytes] | None = None
         self._tails: list[_StreamTail] = []
         self.starts = 0
@@ -181,11 +228,12 @@ class ProcessTarget(_LaunchedTarget):
             for key, value in subst.items():
                 part = part.replace("{" + key + "}", value)
             out.append(part)
-        return out
+        return [*self.overlay.command_prefix, *out]
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(contract_env(self.coords, self.port))
+        env.update(self.overlay.env)
         env.update({k: v.replace("{port}", str(self.port)) for k, v in self.spec.target.env.items()})
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
@@ -251,6 +299,30 @@ class ProcessTarget(_LaunchedTarget):
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def probe(self, timeout: float) -> str | None:
+        """None when the process runs and answers (see :func:`probe`), else why not."""
+        if self.proc is None:
+            return "the target process is not started"
+        if self.proc.poll() is not None:
+            return f"the target process {describe_exit(self.proc.returncode)}"
+        return probe(_ready_url(self.spec, self.base_url, self.port), self.port, timeout=timeout)
+
+    def fate(self, grace: float = 1.0) -> str:
+        """What became of the process after a request got no answer: its exit, or that it still runs.
+
+        A crash closes the connection a moment before the process is reaped,
+        hence the short wait.
+        """
+        if self.proc is None:
+            return "the target process is not started"
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            return "the process is still running"
+        for tail in self._tails:  # its last words: the pipes close when it exits
+            tail.join(0.5)
+        return f"the process {describe_exit(self.proc.returncode)}"
 
     def stop(self) -> None:
         """SIGTERM to the group, SIGKILL after ``stop_timeout``; keep the output for the evidence."""
@@ -339,6 +411,14 @@ class ExternalTarget:
         raise LaunchError(f"cannot restart a target that runs outside the harness ({self.base_url})",
                           address=self.base_url)
 
+    def probe(self, timeout: float) -> str | None:
+        split = urlsplit(self.base_url)
+        port = split.port or (443 if split.scheme == "https" else 80)
+        return probe(_ready_url(self.spec, self.base_url, port), port, split.hostname or "127.0.0.1", timeout)
+
+    def fate(self, grace: float = 1.0) -> str:
+        return f"the harness cannot see the process of a target it did not launch (base_url {self.base_url})"
+
     def logs(self) -> list[Evidence]:
         return []
 
@@ -404,6 +484,20 @@ class ContainerTarget(_LaunchedTarget):
             self.stop()
             raise
 
+    def running(self) -> bool:
+        return self.container is not None and self._alive()
+
+    def probe(self, timeout: float) -> str | None:
+        if not self.running():
+            return "the target container is not running"
+        return probe(_ready_url(self.spec, self.base_url, self.port), self.port, timeout=timeout)
+
+    def fate(self, grace: float = 1.0) -> str:
+        deadline = time.monotonic() + grace
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return "the container is still running" if self.running() else "the container stopped"
+
     def _alive(self) -> bool:
         try:
             self.container.reload()
@@ -432,16 +526,17 @@ class ContainerTarget(_LaunchedTarget):
         return list(self._history)
 
 
-def make_target(spec: TargetSpec, coords: PoolCoordinates) -> ProcessTarget | ContainerTarget | ExternalTarget:
+def make_target(spec: TargetSpec, coords: PoolCoordinates,
+                overlay: LaunchOverlay | None = None) -> ProcessTarget | ContainerTarget | ExternalTarget:
     mode = spec.target.mode
     if mode == "base_url":
         return ExternalTarget(spec)
     if mode == "image":
         return ContainerTarget(spec, coords)
-    return ProcessTarget(spec, coords)
+    return ProcessTarget(spec, coords, overlay=overlay)
 
 
 __all__ = [
-    "ContainerTarget", "ExternalTarget", "LaunchError", "PoolCoordinates", "ProcessTarget", "Target",
-    "contract_env", "free_port", "make_target", "wait_ready",
+    "ContainerTarget", "ExternalTarget", "LaunchError", "LaunchOverlay", "PoolCoordinates", "ProcessTarget", "Target",
+    "contract_env", "describe_exit", "free_port", "make_target", "probe", "wait_ready",
 ]

@@ -22,6 +22,16 @@ class Verdict(str, Enum):
 
 
 EVIDENCE_KINDS = ("http", "token", "event", "note", "log")
+
+# Exit codes of a run: a FAIL always wins over an ERROR, so "could not test" never hides a finding.
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def combine_exit_codes(*codes: int) -> int:
+    """The exit code of several outcomes (the run, writing its reports...): 1 over 2 over 0."""
+    if EXIT_FAIL in codes:
+        return EXIT_FAIL
+    return EXIT_ERROR if any(code != EXIT_OK for code in codes) else EXIT_OK
 STEP_OUTCOMES = ("ok", "failed", "error", "skipped")
 
 
@@ -182,17 +192,19 @@ class RunResult:
         return counts
 
     def exit_code(self) -> int:
-        """0 no FAIL, 1 any FAIL (or a stale expected-failure entry), 2 any ERROR.
+        """1 any unexpected FAIL or stale expected-failure entry, whatever else happened; else 2 any ERROR; else 0.
 
-        A FAIL accepted by the expected-failures file (``expected_failure`` set)
-        keeps its verdict in every report but does not fail the run.
+        A finding is never hidden by a check that could not run: a run that
+        found an ``alg: none`` bypass exits 1 even if other checks ERRORed.
+        A FAIL accepted by the expected-failures file (``expected_failure``
+        set) keeps its verdict in every report but does not fail the run.
         """
-        if any(r.verdict is Verdict.ERROR for r in self.results):
-            return 2
         unexpected = [r for r in self.results if r.verdict is Verdict.FAIL and not r.expected_failure]
         if unexpected or self.stale_expected_failures:
-            return 1
-        return 0
+            return EXIT_FAIL
+        if any(r.verdict is Verdict.ERROR for r in self.results):
+            return EXIT_ERROR
+        return EXIT_OK
 
     def by_family(self) -> dict[str, list[CheckResult]]:
         out: dict[str, list[CheckResult]] = {}
@@ -222,4 +234,5 @@ class RunResult:
         )
 
 
-__all__ = ["CheckResult", "Evidence", "RunHeader", "RunResult", "StepRecord", "Verdict"]
+__all__ = ["EXIT_ERROR", "EXIT_FAIL", "EXIT_OK", "CheckResult", "Evidence", "RunHeader", "RunResult", "StepRecord",
+           "Verdict", "combine_exit_codes"]

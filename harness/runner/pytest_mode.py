@@ -12,6 +12,9 @@ backend) when the first item sets up, then each item reports its verdict:
 PASS -> passed, FAIL -> failed with expected/actual/requirement/remediation and
 the evidence, FAIL accepted by ``--cognito-expected-failures`` -> xfailed,
 SKIP -> skipped with the reason, ERROR -> error (raised in setup).
+The session's exit status is pytest's own: 1 when any item failed or errored
+(a FAIL is never hidden by an ERROR, as with the CLI) or an expected-failure
+entry is stale; the CLI alone tells "could not test" (2) from "found" (1).
 ``--collect-only`` never starts the target.
 
 The hooks here are loaded by ``harness.pytest_plugin`` (the package's pytest11
@@ -90,7 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from harness.runner import engine
     from harness.runner.scenario import SelectionError, load_catalogue, select
-    from harness.runner.spec import load_spec
+    from harness.runner.spec import SpecError, load_spec
+    from harness.runner.specfile import validate_check_ids
 
     try:
         spec = load_spec(spec_path)
@@ -103,6 +107,10 @@ def pytest_configure(config: pytest.Config) -> None:
         except engine.ExpectedFailuresError as exc:
             raise pytest.UsageError(f"--cognito-expected-failures: {exc}") from None
     catalogue = load_catalogue()
+    try:
+        validate_check_ids(spec, catalogue)
+    except SpecError as exc:
+        raise pytest.UsageError(f"--cognito-target: {exc}") from None
     for family in sorted({s.family for s in catalogue.values()}):
         config.addinivalue_line("markers", f"{marker_name('family', family)}: a check of the {family} family")
     seed = config.getoption("cognito_seed", None)

@@ -33,6 +33,7 @@ _ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 SCENARIO_MODULES = (
     "scenarios.token_validation",
     "scenarios.token_validation_keys",  # same family: key sourcing, unknown kids, rotation
+    "scenarios.token_validation_claims",  # same family: token type, partial issuer, crit
     "scenarios.expiry",
     "scenarios.refresh",
     "scenarios.logout",

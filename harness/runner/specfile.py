@@ -10,23 +10,30 @@ import re
 import shlex
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+from harness.pooldef import (DEFAULT_APP_CLIENT, PoolDefinitionError, check_definition, inline_layout, layered,
+                             read_definition)
 from harness.runner.spec import (
     COMMAND_PLACEHOLDERS,
     DEFAULT_ALLOWED,
     DEFAULT_DENIED,
+    DEFAULT_HOSTED_UI_SCOPES,
     HTTP_METHODS,
     PLACEHOLDERS,
     REQUEST_NAMES,
     TOKEN_POINTERS,
     UNAUTHENTICATED_BY_DEFAULT,
     AuthSection,
+    CheckSection,
+    AwsSection,
     EvidenceSection,
+    HostedUiSection,
     LimitsSection,
     PoolSection,
     RequestSpec,
     SpecError,
+    StatusOverride,
     TargetSection,
     TargetSpec,
     TenancySection,
@@ -223,14 +230,17 @@ def _parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
     return spec
 
 
+_TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
 def _parse_tenancy(path: Path, raw: Any) -> TenancySection:
     r = _Reader(path, "tenancy", raw, {"model", "member_group", "admin_group", "attribute", "admin_attribute",
                                        "admin_value", "tenants"})
     model = r.string("model", "groups", choices=("groups", "attribute", "groups+attribute"))
     t = TenancySection(
         model=model,
-        member_group=r.string("member_group", "tenant-{tenant}-member"),
-        admin_group=r.string("admin_group", "tenant-{tenant}-admin"),
+        member_group=r.string("member_group", "tenant-{tenant}-member") or None,
+        admin_group=r.string("admin_group", "tenant-{tenant}-admin") or None,
         attribute=r.string("attribute"),
         admin_attribute=r.string("admin_attribute"),
         admin_value=r.string("admin_value", "admin"),
@@ -239,9 +249,15 @@ def _parse_tenancy(path: Path, raw: Any) -> TenancySection:
     if len(t.tenants) < 2 or len(set(t.tenants)) != len(t.tenants):
         raise r.error("tenants", "a list of at least two distinct tenant names")
     for key in ("member_group", "admin_group"):
-        value = getattr(t, key)
-        if t.uses_groups and value is not None and "{tenant}" not in value:
-            raise r.error(key, "a group name template containing {tenant}")
+        bad = [p for p in _TEMPLATE_PLACEHOLDER.findall(getattr(t, key) or "") if p != "tenant"]
+        if bad:
+            raise r.error(key, "a group name, or a template whose only placeholder is {tenant}")
+    if t.uses_groups and "{tenant}" not in (t.member_group or ""):
+        raise r.error("member_group", f"a group name template containing {{tenant}} when model = {model!r} (the "
+                                      "tenant comes from this group; for a tenant in an attribute and "
+                                      "tenant-independent role groups use model = 'attribute')")
+    if t.member_group and t.member_group == t.admin_group:
+        raise r.error("admin_group", "a group other than member_group (else every member is an admin)")
     if t.uses_attribute and not t.attribute:
         raise SpecError(path, "[tenancy].attribute", f"a custom attribute name when model = {model!r}",
                         has_got=False)
@@ -249,23 +265,94 @@ def _parse_tenancy(path: Path, raw: Any) -> TenancySection:
         value = getattr(t, key)
         if value is not None and not value.startswith("custom:"):
             raise r.error(key, "a custom attribute name such as 'custom:tenant'")
+    if t.attribute is not None and t.attribute == t.admin_attribute:
+        raise r.error("admin_attribute", "an attribute other than [tenancy].attribute")
     return t
 
 
 def _parse_limits(path: Path, raw: Any) -> LimitsSection:
     r = _Reader(path, "limits", raw, {"max_revocation_window_seconds", "required_scope", "clock_skew_seconds",
-                                      "max_jwks_fetches"})
+                                      "max_jwks_fetches", "jwks_refetch_cooldown_seconds",
+                                      "revocation_cache_seconds", "max_pool_revocation_window_seconds"})
+    pool_window = int(r.number("max_pool_revocation_window_seconds", 0, integer=True)) \
+        if "max_pool_revocation_window_seconds" in r.table else None
     return LimitsSection(
         max_revocation_window_seconds=int(r.number("max_revocation_window_seconds", 3600, integer=True)),
         required_scope=r.string("required_scope", nonempty=True),
         clock_skew_seconds=int(r.number("clock_skew_seconds", 300, integer=True)),
-        max_jwks_fetches=int(r.number("max_jwks_fetches", 3, minimum=1, integer=True)),
+        max_jwks_fetches=int(r.number("max_jwks_fetches", 5, minimum=1, integer=True)),
+        jwks_refetch_cooldown_seconds=float(r.number("jwks_refetch_cooldown_seconds", 30.0)),
+        revocation_cache_seconds=float(r.number("revocation_cache_seconds", 5.0)),
+        max_pool_revocation_window_seconds=pool_window,
     )
 
 
+_SCOPE_RE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 §3.3 scope-token
+
+
+def _parse_hosted_ui(path: Path, raw: Any) -> HostedUiSection:
+    r = _Reader(path, "hosted_ui", raw, {"scopes"})
+    scopes = r.str_list("scopes", list(DEFAULT_HOSTED_UI_SCOPES)) or []
+    if not scopes or not all(_SCOPE_RE.match(s) for s in scopes) or len(set(scopes)) != len(scopes):
+        raise r.error("scopes", "a non-empty list of distinct OAuth scope names (no spaces)")
+    if {"email", "phone", "profile"} & set(scopes) and "openid" not in scopes:
+        raise r.error("scopes", "a list that includes 'openid' (Cognito requires it for email, phone and profile)")
+    return HostedUiSection(scopes=scopes)
+
+
+POOL_SPEC_KEYS = {"definition", "client"}  # [pool]'s own keys; the others are pool-definition keys
+
+
 def _parse_pool(path: Path, raw: Any) -> PoolSection:
-    r = _Reader(path, "pool", raw, {"definition", "client"})
-    return PoolSection(definition=r.string("definition", nonempty=True), client=r.string("client", nonempty=True))
+    """[pool]: ``definition`` (a file), the pool-definition keys inline, or both (inline keys over the file's:
+    tables merge key by key, arrays are replaced); ``client`` names the app's client in every case.
+
+    An inline pool is built once in a scratch emulator engine here, so a bad
+    key, type or a setting Cognito refuses is a SpecError naming this file
+    and the key before anything starts.
+    """
+    if not isinstance(raw, dict):
+        raise SpecError(path, "[pool]", "a table", raw)
+    r = _Reader(path, "pool", {k: v for k, v in raw.items() if k in POOL_SPEC_KEYS}, POOL_SPEC_KEYS)
+    definition, client = r.string("definition", nonempty=True), r.string("client", nonempty=True)
+    inline = {k: v for k, v in raw.items() if k not in POOL_SPEC_KEYS} or None
+    if inline is None:
+        return PoolSection(definition=definition, client=client)
+    base: dict[str, Any] = {}
+    if definition is not None:
+        try:
+            base = inline_layout(read_definition((path.parent / definition).resolve()))
+        except PoolDefinitionError as exc:
+            raise r.error("definition", f"a readable pool definition ({exc})") from None
+    merged = layered(base, inline)
+    try:
+        check_definition(merged, str(path), inline=True)
+    except PoolDefinitionError as exc:
+        raise _pool_error(path, exc, inline, definition) from None
+    clients = merged.get("clients") or {DEFAULT_APP_CLIENT: {}}
+    if client is not None and client not in clients:
+        raise r.error("client", f"the name of one of the pool's clients ({', '.join(clients)})")
+    return PoolSection(definition=definition, client=client, inline=inline)
+
+
+def _pool_error(path: Path, exc: PoolDefinitionError, inline: dict[str, Any], definition: str | None) -> SpecError:
+    """A pool-definition error as a spec error: ``pool.clients.web.x`` reads ``[pool.clients.web].x``; a key
+    only the definition file gives is named in that file."""
+    top = exc.key.removeprefix("pool").lstrip(".").split(".")[0].split("[")[0]
+    if definition is not None and top and top not in inline:
+        return SpecError(path, "[pool].definition", f"a definition Cognito accepts with this spec's [pool] keys "
+                         f"({definition}: {exc.key}: {exc.message})", has_got=False)
+    table, _, name = exc.key.rpartition(".")
+    key = f"[{table}].{name}" if table else f"[{name or 'pool'}]"
+    message = exc.message
+    if message.startswith("expected "):
+        return SpecError(path, key, message.removeprefix("expected "), has_got=False)
+    if message.startswith("unknown key; expected one of "):
+        known = message.removeprefix("unknown key; expected one of ")
+        if table == "":
+            known = ", ".join(sorted({*known.split(", "), *POOL_SPEC_KEYS}))
+        return SpecError(path, key, f"one of the known keys ({known})", has_got=False)
+    return SpecError(path, key, f"a pool definition Cognito accepts ({message})", has_got=False)
 
 
 def _parse_evidence(path: Path, raw: Any) -> EvidenceSection:
@@ -274,26 +361,90 @@ def _parse_evidence(path: Path, raw: Any) -> EvidenceSection:
                            body_limit=int(r.number("body_limit", 2048, minimum=64, integer=True)))
 
 
+def _parse_aws(path: Path, raw: Any, target: TargetSection) -> AwsSection:
+    r = _Reader(path, "aws", raw, {"endpoints", "hosts_file"})
+    aws = AwsSection(endpoints=r.boolean("endpoints", False),
+                     hosts_file=r.string("hosts_file", "auto", choices=("auto", "off", "required")))
+    if aws.endpoints and target.mode != "command":
+        raise r.error("endpoints", "false for a target the harness does not launch with command (AWS endpoint mode "
+                                   "hands the app a CA made for the run, an HTTPS_PROXY and a private /etc/hosts "
+                                   f"when it starts it; [target].{target.mode} gets none of these: start the app with "
+                                   "[target].command, e.g. a script that runs it, or see docs/target-spec.md)")
+    return aws
+
+
+def _parse_statuses(r: _Reader) -> StatusOverride:
+    return StatusOverride(allowed=r.status_list("allowed", []) if "allowed" in r.table else None,
+                          denied=r.status_list("denied", []) if "denied" in r.table else None)
+
+
+def _parse_checks(path: Path, raw: Any, requests: dict[str, RequestSpec]) -> dict[str, CheckSection]:
+    """``[checks."ID"]`` tables: statuses a check accepts (``allowed``/``denied``), or per request name.
+
+    Check ids are checked against the catalogue at run start (:func:`validate_check_ids`):
+    the catalogue is code the spec parser does not load.
+    """
+    if not isinstance(raw, dict):
+        raise SpecError(path, "[checks]", 'a table of check ids, e.g. [checks."TV-MALFORMED"]', raw)
+    out: dict[str, CheckSection] = {}
+    for check_id, table in raw.items():
+        prefix = f'checks."{check_id}"'
+        if not isinstance(table, dict):
+            raise SpecError(path, f"[{prefix}]", "a table with allowed, denied or request-name tables", table)
+        r = _Reader(path, prefix, table, {"allowed", "denied", *REQUEST_NAMES})
+        section = CheckSection(statuses=_parse_statuses(r))
+        for name in sorted(set(table) & set(REQUEST_NAMES)):
+            if name not in requests:
+                raise SpecError(path, f"[{prefix}.{name}]", f"a request this spec defines ([requests.{name}])",
+                                has_got=False)
+            per = _Reader(path, f"{prefix}.{name}", table[name], {"allowed", "denied"})
+            section.requests[name] = _parse_statuses(per)
+        for req in requests.values():
+            judged = section.request(req)
+            overlap = sorted(set(judged.allowed) & set(judged.denied))
+            if overlap:
+                where = f"{prefix}.{req.name}" if req.name in section.requests else prefix
+                raise SpecError(path, f"[{where}]", f"allowed and denied lists that do not overlap for "
+                                f"[requests.{req.name}] (both list {overlap[0]})", has_got=False)
+        out[check_id] = section
+    return out
+
+
+def validate_check_ids(spec: TargetSpec, known: Iterable[str]) -> None:
+    """Refuse ``[checks."ID"]`` tables naming no check (a typo would silently change nothing)."""
+    known = set(known)
+    for check_id in spec.checks:
+        if check_id not in known:
+            raise SpecError(spec.path, f'[checks."{check_id}"]', "the id of a check in the catalogue "
+                            "(see cognito-harness list)", check_id)
+
+
 def parse_data(data: dict[str, Any], path: str | Path, sha256: str = "") -> TargetSpec:
     """Build a :class:`TargetSpec` from decoded TOML (errors name ``path``)."""
     path = Path(path)
-    top = _Reader(path, "", data, {"target", "auth", "requests", "tenancy", "limits", "pool", "evidence", "extends"})
+    top = _Reader(path, "", data, {"target", "auth", "requests", "tenancy", "limits", "pool", "evidence", "extends",
+                                   "hosted_ui", "aws", "checks"})
     if "target" not in data:
         raise SpecError(path, "[target]", "a [target] table with at least name and command or base_url",
                         has_got=False)
     requests_raw = top.table.get("requests", {})
     if not isinstance(requests_raw, dict):
         raise SpecError(path, "[requests]", "a table of named requests", requests_raw)
+    target = _parse_target(path, data["target"])
+    requests = {name: _parse_request(path, name, raw) for name, raw in requests_raw.items()}
     return TargetSpec(
         path=path,
         sha256=sha256,
-        target=_parse_target(path, data["target"]),
+        target=target,
         auth=_parse_auth(path, data.get("auth", {})),
-        requests={name: _parse_request(path, name, raw) for name, raw in requests_raw.items()},
+        requests=requests,
         tenancy=_parse_tenancy(path, data.get("tenancy", {})),
         limits=_parse_limits(path, data.get("limits", {})),
         pool=_parse_pool(path, data.get("pool", {})),
+        hosted_ui=_parse_hosted_ui(path, data.get("hosted_ui", {})),
         evidence=_parse_evidence(path, data.get("evidence", {})),
+        aws=_parse_aws(path, data.get("aws", {}), target),
+        checks=_parse_checks(path, data.get("checks", {}), requests),
     )
 
 
@@ -367,4 +518,4 @@ def load_file(path: str | Path) -> TargetSpec:
     return parse_data(data, path, sha)
 
 
-__all__ = ["load_file", "parse_data"]
+__all__ = ["load_file", "parse_data", "validate_check_ids"]

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from harness.runner.model import Evidence
+from harness.runner.scenario import Failure
 from harness.runner.spec import RequestSpec, TargetSpec
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -32,9 +33,32 @@ class HarnessError(RuntimeError):
 
 
 class TargetUnreachable(HarnessError):
+    """No answer from a target not known to be up in this check: the check cannot run (ERROR)."""
+
     def __init__(self, address: str, reason: str) -> None:
         super().__init__(f"target unreachable at {address}: {reason}")
         self.address = address
+        self.reason = reason
+
+
+class TargetStoppedAnswering(Failure):
+    """A target that was up in this check gave no answer to one of its requests: the check FAILs.
+
+    The app crashed or hung because of what this check sent (a one-request
+    denial of service). ``evidence`` is the request that got no answer; the
+    engine adds what became of the process, and makes it an ERROR when the
+    app merely dropped this connection and still answers (harness/runner/keeper.py).
+    """
+
+    def __init__(self, label: str, reason: str, evidence: Evidence, *, hung: bool) -> None:
+        request = evidence.data["request"]
+        super().__init__(f"the target stopped answering: the request {label!r} got no answer ({reason})",
+                         expected="an answer to every request (a refusal is fine), the target still up",
+                         actual=f"{request['method']} {urlsplit(request['url']).path} -> no answer ({reason})")
+        self.label = label
+        self.reason = reason
+        self.evidence = evidence
+        self.hung = hung
 
 
 class MissingPlaceholder(HarnessError):
@@ -167,6 +191,14 @@ class TargetResponse:
         return f"{self.spec.method} {where} -> HTTP {self.status}" + (f" {trim(body, 160)}" if body else "")
 
 
+def _direct_session() -> requests.Session:
+    """A session that talks to the target directly: never through the proxies of the caller's environment
+    (HTTP(S)_PROXY meant for the internet must not carry attack tokens, nor hide a refusal behind a 502)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 class TargetClient:
     """Sends the spec's named requests to a running target."""
 
@@ -174,12 +206,29 @@ class TargetClient:
         self.spec = spec
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = _direct_session()
         self.mask = spec.evidence.mask_secrets
         self.body_limit = spec.evidence.body_limit
+        self.check_id: str | None = None  # whose [checks."ID"] statuses judge the answers
+        self.up = False  # the target answered (or was ready) in the current check
 
     def close(self) -> None:
         self.session.close()
+
+    def begin_check(self, check_id: str | None, *, ready: bool) -> None:
+        """A check starts; ``ready``: the target was seen answering at its start.
+
+        Decides what no answer means: from a target up in this check it is a
+        FAIL of the check (:class:`TargetStoppedAnswering`); otherwise the check
+        cannot run (:class:`TargetUnreachable`, an ERROR).
+        """
+        self.check_id = check_id
+        self.up = ready
+
+    def reconnect(self) -> None:
+        """Drop pooled connections (after a restart the old process's sockets are dead)."""
+        self.session.close()
+        self.session = _direct_session()
 
     def call(
         self,
@@ -199,7 +248,7 @@ class TargetClient:
         ``authorization`` replaces the whole credential value (for raw or
         malformed credentials) in the [auth] header or cookie.
         """
-        req = self.spec.request(name)
+        req = self.spec.request(name, self.check_id)
         values = dict(values or {})
         path = render(req.path, values, url=True)
         query = render(req.query, values, url=False) if req.query else None
@@ -222,6 +271,15 @@ class TargetClient:
         body_json = render(req.json, values) if req.json is not None else None
         body_form = render(req.form, values) if req.form is not None else None
         url = self.base_url + path
+        sent_body = body_json if body_json is not None else body_form
+        shown_request = {
+            "name": name,
+            "method": req.method,
+            "url": url + ("?" + urlencode(mask_data(query) if self.mask else query) if query else ""),
+            "headers": self._shown_headers(send_headers),
+            "cookies": self._shown_mapping(send_cookies),
+            "body": self._shown_body(sent_body),
+        }
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -229,27 +287,21 @@ class TargetClient:
                 json=body_json, data=body_form, timeout=self.timeout, allow_redirects=False,
             )
         except requests.ConnectionError as exc:
-            raise TargetUnreachable(url, _reason(exc)) from None
+            raise self._no_answer(title or name, url, shown_request, _reason(exc), started, hung=False) from None
         except requests.Timeout:
-            raise TargetUnreachable(url, f"no answer within {self.timeout:g}s") from None
+            raise self._no_answer(title or name, url, shown_request, f"no answer within {self.timeout:g} s",
+                                  started, hung=True) from None
         except requests.RequestException as exc:
             raise HarnessError(f"request {name} to {url} failed: {exc}") from None
+        self.up = True
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         text = response.content.decode("utf-8", errors="replace")
         try:
             parsed = response.json() if text.strip() else None
         except ValueError:
             parsed = None
-        sent_body = body_json if body_json is not None else body_form
         evidence = Evidence("http", title or f"{name}: {req.method} {path} -> {response.status_code}", {
-            "request": {
-                "name": name,
-                "method": req.method,
-                "url": url + ("?" + urlencode(mask_data(query) if self.mask else query) if query else ""),
-                "headers": self._shown_headers(send_headers),
-                "cookies": self._shown_mapping(send_cookies),
-                "body": self._shown_body(sent_body),
-            },
+            "request": shown_request,
             "response": {
                 "status": response.status_code,
                 "headers": self._shown_headers(dict(response.headers)),
@@ -260,6 +312,20 @@ class TargetClient:
         })
         return TargetResponse(name=name, status=response.status_code, headers=dict(response.headers), text=text,
                               json=parsed, spec=req, evidence=evidence, cookies=dict(response.cookies))
+
+    def _no_answer(self, label: str, url: str, shown_request: dict[str, Any], reason: str, started: float,
+                   *, hung: bool) -> HarnessError | TargetStoppedAnswering:
+        """FAIL when the target was up in this check (the check took it down), else ERROR (it never was)."""
+        if not self.up:
+            return TargetUnreachable(url, reason)
+        evidence = Evidence("http", f"{label}: {shown_request['method']} {urlsplit(url).path} -> no answer", {
+            "request": shown_request,
+            "response": None,
+            "error": reason,
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+            "masked": self.mask,
+        })
+        return TargetStoppedAnswering(label, reason, evidence, hung=hung)
 
     # --- evidence shaping -------------------------------------------------------------------
 
@@ -302,5 +368,6 @@ def _reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-__all__ = ["HarnessError", "MissingPlaceholder", "TargetClient", "TargetResponse", "TargetUnreachable",
+__all__ = ["HarnessError", "MissingPlaceholder", "TargetClient", "TargetResponse", "TargetStoppedAnswering",
+           "TargetUnreachable",
            "json_pointer", "mask_data", "mask_value", "render"]

@@ -1,0 +1,248 @@
+"""Install and stage the library apps of fixtures/targets/libs/ from the package registries.
+
+Each app folder holds a small resource server written as a library's quick-start shows, its
+pinned dependencies (``package.json`` + ``package-lock.json`` for npm, ``requirements.txt`` for
+PyPI) and one target spec. Dependencies are never vendored: they are installed at test time
+from the registries (``npm ci`` / ``pip install`` into a fresh venv) into
+``~/.cache/cognito-harness/libapps/<app>-<hash of the manifests>`` (``$COGNITO_HARNESS_CACHE``
+or ``$XDG_CACHE_HOME`` move it), once per manifest version; an install is renamed into place
+only when complete, so a crash never leaves a half-installed cache behind.
+
+A run needs the app's files next to its dependencies (Node resolves packages from the script's
+folder), so :func:`stage` copies the app folder into a work directory and links the installed
+``node_modules`` or ``venv`` into it; the staged spec's ``{spec_dir}`` then finds both.
+
+By hand: ``python -m tests.libapps jose`` installs, stages into a temp dir and prints the spec
+to pass to ``cognito-harness run --target``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.runner.engine import RunOptions, run
+from harness.runner.spec import load_spec
+
+LIBS = Path(__file__).resolve().parents[1] / "fixtures" / "targets" / "libs"
+NPM_MANIFESTS = ("package.json", "package-lock.json")
+PIP_MANIFESTS = ("requirements.txt",)
+INSTALLED_DIRS = {"npm": "node_modules", "pip": "venv"}
+INSTALL_TIMEOUT_S = 600
+OUTPUT_TAIL_CHARS = 3000
+
+
+class LibAppError(RuntimeError):
+    """A library app cannot be installed or staged; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class LibraryApp:
+    """One folder of fixtures/targets/libs/: its files, its registry and its spec."""
+
+    name: str
+    folder: Path
+    registry: str  # "npm" | "pip"
+    spec_name: str  # the .toml file in the folder
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> LibraryApp:
+        if (folder / "package.json").is_file():
+            registry = "npm"
+            missing = [m for m in NPM_MANIFESTS if not (folder / m).is_file()]
+        elif (folder / "requirements.txt").is_file():
+            registry, missing = "pip", []
+        else:
+            raise LibAppError(f"{folder}: no package.json nor requirements.txt: which registry does this app use?")
+        if missing:
+            raise LibAppError(f"{folder}: missing {', '.join(missing)} (pin versions with a committed lock file)")
+        specs = sorted(p.name for p in folder.glob("*.toml"))
+        if len(specs) != 1:
+            raise LibAppError(f"{folder}: expected exactly one target spec (*.toml), found {specs or 'none'}")
+        return cls(folder.name, folder, registry, specs[0])
+
+    @property
+    def manifests(self) -> tuple[str, ...]:
+        return NPM_MANIFESTS if self.registry == "npm" else PIP_MANIFESTS
+
+    def manifest_hash(self) -> str:
+        """Covers the pinned manifests and, for a venv, the interpreter it is built on."""
+        digest = hashlib.sha256()
+        for name in self.manifests:
+            digest.update(name.encode() + b"\0" + (self.folder / name).read_bytes() + b"\0")
+        if self.registry == "pip":
+            digest.update(f"{sys.executable}\0{sys.version}".encode())
+        return digest.hexdigest()[:16]
+
+
+def library_app(name: str) -> LibraryApp:
+    folder = LIBS / name
+    if not folder.is_dir():
+        known = sorted(p.name for p in LIBS.iterdir() if p.is_dir())
+        raise LibAppError(f"no library app {name!r} in {LIBS} (known: {', '.join(known)})")
+    return LibraryApp.from_folder(folder)
+
+
+def cache_root() -> Path:
+    """Where installs live: $COGNITO_HARNESS_CACHE/libapps, else $XDG_CACHE_HOME or ~/.cache."""
+    explicit = os.environ.get("COGNITO_HARNESS_CACHE")
+    if explicit:
+        return Path(explicit) / "libapps"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cognito-harness" / "libapps"
+
+
+def _require_tool(tool: str, app: LibraryApp) -> str:
+    found = shutil.which(tool)
+    if not found:
+        raise LibAppError(f"{tool!r} is not on PATH: library app {app.name!r} needs it to install its pinned "
+                          f"dependencies and run. Install Node.js 18+ with npm (CI installs it).")
+    return found
+
+
+def _require_node(app: LibraryApp) -> None:
+    """node on PATH, at least the version the app's package.json ``engines.node`` (">=N[.M]") asks for."""
+    node = _require_tool("node", app)
+    wanted = json.loads((app.folder / "package.json").read_text()).get("engines", {}).get("node", "")
+    floor = re.fullmatch(r">=\s*(\d+)(?:\.(\d+))?(?:\.\d+)?", wanted.strip())
+    if not floor:
+        return
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    found = re.match(r"v(\d+)\.(\d+)", version)
+    need = (int(floor.group(1)), int(floor.group(2) or 0))
+    if not found or (int(found.group(1)), int(found.group(2))) < need:
+        raise LibAppError(f"library app {app.name!r} needs Node.js {wanted} (package.json engines), "
+                          f"but {node} is {version or 'of unknown version'}")
+
+
+def _run(command: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:
+    try:
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise LibAppError(f"{what}: {' '.join(command)} did not finish in {INSTALL_TIMEOUT_S}s "
+                          f"(is the package registry reachable?)") from None
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()[-OUTPUT_TAIL_CHARS:]
+        raise LibAppError(f"{what}: {' '.join(command)} exited {done.returncode} (registry unreachable, "
+                          f"or a pinned version withdrawn?):\n{output}")
+
+
+def _install_npm(app: LibraryApp, into: Path) -> None:
+    npm = _require_tool("npm", app)
+    _run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--omit=dev"], into,
+         f"installing {app.name} from the npm registry")
+
+
+def _install_pip(app: LibraryApp, into: Path) -> None:
+    venv = into / INSTALLED_DIRS["pip"]
+    _run([sys.executable, "-m", "venv", str(venv)], into, f"creating a venv for {app.name}")
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--only-binary", ":all:", "-r",
+          str(into / "requirements.txt")], into, f"installing {app.name} from PyPI", env=env)
+
+
+def install(app: LibraryApp) -> Path:
+    """The cache folder holding the app's installed dependencies; installs them on first use."""
+    if app.registry == "npm":  # a missing or too old node must fail even when the cache is already there
+        _require_node(app)
+    final = cache_root() / f"{app.name}-{app.manifest_hash()}"
+    if (final / INSTALLED_DIRS[app.registry]).is_dir():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{app.name}-", dir=final.parent))
+    try:
+        for name in app.manifests:
+            shutil.copy2(app.folder / name, work / name)
+        (_install_npm if app.registry == "npm" else _install_pip)(app, work)
+        try:
+            work.rename(final)
+        except OSError:  # another process finished the same install first
+            if not (final / INSTALLED_DIRS[app.registry]).is_dir():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def stage(app: LibraryApp, installed: Path, workdir: Path) -> Path:
+    """Copy the app's files into ``workdir``, link its installed dependencies; the spec's path."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    linked = INSTALLED_DIRS[app.registry]
+    for item in app.folder.iterdir():
+        if item.name == linked or item.name.startswith("."):
+            continue  # a hand install's node_modules/venv in the source folder is never copied
+        if item.is_file():
+            shutil.copy2(item, workdir / item.name)
+    (workdir / linked).symlink_to(installed / linked, target_is_directory=True)
+    return workdir / app.spec_name
+
+
+def prepared_spec(name: str, workdir: Path) -> Path:
+    """Install (or reuse) and stage one app: the path of a spec ready for the runner."""
+    app = library_app(name)
+    return stage(app, install(app), workdir)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One check's outcome, small and picklable (runs happen in worker processes)."""
+
+    check_id: str
+    verdict: str
+    severity: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AppRun:
+    """A baseline catalogue run against one staged library app."""
+
+    app: str
+    seconds: float
+    rows: tuple[CheckRow, ...]
+    target_log: str
+
+    def with_verdict(self, verdict: str, severity: str | None = None) -> list[CheckRow]:
+        return [r for r in self.rows if r.verdict == verdict and severity in (None, r.severity)]
+
+    def verdict_of(self, check_id: str) -> str:
+        return next((r.verdict for r in self.rows if r.check_id == check_id), "NOT RUN")
+
+
+def run_catalogue(app: str, spec_path: str, seed: int, profile: str = "baseline") -> AppRun:
+    """Run the whole catalogue of ``profile`` against a staged app's spec."""
+    started = time.monotonic()
+    result = run(load_spec(spec_path), RunOptions(seed=seed, profile=profile))
+    rows = tuple(CheckRow(r.check_id, r.verdict.value, r.severity, r.reason) for r in result.results)
+    log = "\n".join(f"[{e.title}] {line}" for e in result.target_logs for line in e.data.get("lines", []))
+    return AppRun(app, round(time.monotonic() - started, 1), rows, log[-OUTPUT_TAIL_CHARS:])
+
+
+def all_apps() -> list[str]:
+    return sorted(p.name for p in LIBS.iterdir() if p.is_dir())
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(f"usage: python -m tests.libapps APP   (one of: {', '.join(all_apps())})", file=sys.stderr)
+        return 2
+    try:
+        spec = prepared_spec(argv[0], Path(tempfile.mkdtemp(prefix=f"libapp-{argv[0]}-")))
+    except LibAppError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(spec)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
