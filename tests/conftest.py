@@ -12,6 +12,26 @@ import requests
 
 from harness.runner.launcher import free_port
 from harness.server import Emulator
+from tests.libapps import LIBRARY_RUNS, start_correct_app_runs
+
+LIBRARY_APP_TESTS = "tests/test_library_apps.py::test_library_app_"  # the tests that read the runs
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The library-app verdict tests go last: their runs (mostly real-time waiting on JWKS cooldowns)
+    start when collection ends and go on in the background while the rest of the suite runs."""
+    items.sort(key=lambda item: item.nodeid.startswith(LIBRARY_APP_TESTS))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(item.nodeid.startswith(LIBRARY_APP_TESTS) for item in session.items):
+        session.config.stash[LIBRARY_RUNS] = start_correct_app_runs()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background = session.config.stash.get(LIBRARY_RUNS, None)
+    if background is not None:
+        background.close()
 
 
 @pytest.fixture()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -27,8 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from harness.runner.engine import RunOptions, run
 from harness.runner.spec import load_spec
@@ -39,6 +43,12 @@ PIP_MANIFESTS = ("requirements.txt",)
 INSTALLED_DIRS = {"npm": "node_modules", "pip": "venv"}
 INSTALL_TIMEOUT_S = 600
 OUTPUT_TAIL_CHARS = 3000
+
+
+SEED = 9  # the seed of the correct apps' baseline runs
+WORKERS = 3  # the runs mostly wait (JWKS cooldowns re-probed in real time); a 4th process buys little on 2 CPUs
+# aws-jwt-verify-cognito is the README quick-start itself (CognitoJwtVerifier): AWS endpoint mode
+APPS = ("aws-jwt-verify", "aws-jwt-verify-cognito", "jose", "pyjwt")
 
 
 class LibAppError(RuntimeError):
@@ -225,6 +235,58 @@ def run_catalogue(app: str, spec_path: str, seed: int, profile: str = "baseline"
     rows = tuple(CheckRow(r.check_id, r.verdict.value, r.severity, r.reason) for r in result.results)
     log = "\n".join(f"[{e.title}] {line}" for e in result.target_logs for line in e.data.get("lines", []))
     return AppRun(app, round(time.monotonic() - started, 1), rows, log[-OUTPUT_TAIL_CHARS:])
+
+
+class BackgroundRuns:
+    """Baseline runs of several library apps in worker processes, started now, collected later.
+
+    The runs mostly wait (JWKS cooldowns are re-probed in real time), so the test session starts
+    them as soon as it has collected and checks their verdicts last: the waiting overlaps the rest
+    of the suite. An install failure is kept and raised by :meth:`results`, never lost.
+    """
+
+    def __init__(self, apps: tuple[str, ...], workdir: Path | None, seed: int, workers: int) -> None:
+        """``workdir`` None: stage the apps in a temporary folder that :meth:`close` removes."""
+        self._scratch = tempfile.TemporaryDirectory(prefix="libapps-") if workdir is None else None
+        workdir = Path(self._scratch.name) if self._scratch is not None else workdir
+        assert workdir is not None
+        self.started = time.monotonic()
+        self.error: LibAppError | None = None
+        self.futures: dict[str, Future[AppRun]] = {}
+        try:
+            specs = {app: str(prepared_spec(app, workdir / app)) for app in apps}
+        except LibAppError as exc:
+            self.error = exc
+            self.pool = None
+            return
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.futures = {app: self.pool.submit(run_catalogue, app, spec, seed) for app, spec in specs.items()}
+
+    def results(self) -> dict[str, AppRun]:
+        """Wait for every run (raises the install error, if any)."""
+        if self.error is not None:
+            raise self.error
+        try:
+            return {app: future.result() for app, future in self.futures.items()}
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+
+LIBRARY_RUNS = pytest.StashKey["BackgroundRuns"]()  # the session's background runs (tests/conftest.py)
+
+
+def start_correct_app_runs(workdir: Path | None = None) -> BackgroundRuns:
+    """The baseline runs of every correct library app (APPS), started in the background."""
+    return BackgroundRuns(APPS, workdir, SEED, WORKERS)
 
 
 def all_apps() -> list[str]:

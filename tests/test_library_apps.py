@@ -14,25 +14,19 @@ printed.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from harness.runner.scenario import load_catalogue
-from tests.libapps import (LIBS, AppRun, LibAppError, LibraryApp, cache_root, install, library_app,
-                           prepared_spec, run_catalogue)
+from tests.libapps import (APPS, LIBRARY_RUNS, LIBS, AppRun, LibAppError, LibraryApp, cache_root, install,
+                           library_app, prepared_spec, start_correct_app_runs)
 
-SEED = 9
-WORKERS = 3  # the runs mostly wait (JWKS cooldowns re-probed in real time); a 4th process buys little on 2 CPUs
-# aws-jwt-verify-cognito is the README quick-start itself (CognitoJwtVerifier): AWS endpoint mode
-APPS = ("aws-jwt-verify", "aws-jwt-verify-cognito", "jose", "pyjwt")
 # checks every correct app must PASS: a valid token is accepted, and each forgery an attacker can
 # make without the pool's private key is refused
 MUST_PASS = (
@@ -48,20 +42,16 @@ def _describe(rows: list) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, AppRun]:
-    """Install every app (cached), then run the baseline catalogue against all of them at once."""
+def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, AppRun]:
+    """The runs the session started when it had collected (or started now, when run on their own)."""
+    background = request.config.stash.get(LIBRARY_RUNS, None) or start_correct_app_runs(tmp_path_factory.mktemp("libapps"))
     try:
-        specs = {app: str(prepared_spec(app, tmp_path_factory.mktemp(app))) for app in APPS}
+        done = background.results()
     except LibAppError as exc:
         pytest.fail(f"a library app could not be installed: {exc}")
-    started = time.monotonic()
-    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
-        futures = {app: pool.submit(run_catalogue, app, spec, SEED) for app, spec in specs.items()}
-        done = {app: future.result() for app, future in futures.items()}
-    wall = time.monotonic() - started
+    wall = time.monotonic() - background.started
     each = ", ".join(f"{app} {r.seconds:.1f}s" for app, r in done.items())
-    sys.stderr.write(f"\nlibrary apps: baseline catalogue x{len(done)} in {wall:.1f}s wall ({each}) "
+    sys.stderr.write(f"\nlibrary apps: baseline catalogue x{len(done)} in {wall:.1f}s since started ({each}) "
                      f"on {os.cpu_count()} CPUs\n")
     return done
 
