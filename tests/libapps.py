@@ -49,6 +49,7 @@ SEED = 9  # the seed of the correct apps' baseline runs
 WORKERS = 3  # the runs mostly wait (JWKS cooldowns re-probed in real time); a 4th process buys little on 2 CPUs
 # aws-jwt-verify-cognito is the README quick-start itself (CognitoJwtVerifier): AWS endpoint mode
 APPS = ("aws-jwt-verify", "aws-jwt-verify-cognito", "jose", "pyjwt")
+SHAPED_APPS = ("aws-jwt-verify",)  # also run in every pool shape (POOL_SHAPES): the fastest of them
 
 
 class LibAppError(RuntimeError):
@@ -202,6 +203,25 @@ def prepared_spec(name: str, workdir: Path) -> Path:
     return stage(app, install(app), workdir)
 
 
+# the pool the shaped runs start from (the reference app's: no seed users whose usernames would not fit the
+# shape), and the shapes: inline [pool] keys over it
+SHAPE_BASE_POOL = LIBS.parents[1] / "pools" / "reference_app.toml"
+POOL_SHAPES: dict[str, str] = {
+    "email_username": 'alias_attributes = []\nusername_attributes = ["email"]',
+    "phone_username": 'alias_attributes = []\nusername_attributes = ["phone_number"]',
+    "aliases": 'alias_attributes = ["email", "phone_number", "preferred_username"]',
+}
+
+
+def prepared_spec_in_shape(name: str, shape: str, workdir: Path) -> Path:
+    """Stage one app and write a spec beside its own that runs it in a pool of ``shape`` (POOL_SHAPES)."""
+    base = prepared_spec(name, workdir)
+    spec = base.with_name(f"{base.stem}-{shape}.toml")
+    spec.write_text(f'extends = "{base.name}"\n\n[target]\nname = "libapp-{name} (pool: {shape})"\n\n'
+                    f'[pool]\ndefinition = "{SHAPE_BASE_POOL}"\n{POOL_SHAPES[shape]}\n')
+    return spec
+
+
 @dataclass(frozen=True)
 class CheckRow:
     """One check's outcome, small and picklable (runs happen in worker processes)."""
@@ -245,7 +265,8 @@ class BackgroundRuns:
     of the suite. An install failure is kept and raised by :meth:`results`, never lost.
     """
 
-    def __init__(self, apps: tuple[str, ...], workdir: Path | None, seed: int, workers: int) -> None:
+    def __init__(self, apps: tuple[str, ...], workdir: Path | None, seed: int, workers: int,
+                 shaped: tuple[str, ...] = ()) -> None:
         """``workdir`` None: stage the apps in a temporary folder that :meth:`close` removes."""
         self._scratch = tempfile.TemporaryDirectory(prefix="libapps-") if workdir is None else None
         workdir = Path(self._scratch.name) if self._scratch is not None else workdir
@@ -255,6 +276,9 @@ class BackgroundRuns:
         self.futures: dict[str, Future[AppRun]] = {}
         try:
             specs = {app: str(prepared_spec(app, workdir / app)) for app in apps}
+            for app in shaped:  # the same app in every pool shape: "app@shape"
+                for shape in POOL_SHAPES:
+                    specs[f"{app}@{shape}"] = str(prepared_spec_in_shape(app, shape, workdir / f"{app}@{shape}"))
         except LibAppError as exc:
             self.error = exc
             self.pool = None
@@ -286,7 +310,7 @@ LIBRARY_RUNS = pytest.StashKey["BackgroundRuns"]()  # the session's background r
 
 def start_correct_app_runs(workdir: Path | None = None) -> BackgroundRuns:
     """The baseline runs of every correct library app (APPS), started in the background."""
-    return BackgroundRuns(APPS, workdir, SEED, WORKERS)
+    return BackgroundRuns(APPS, workdir, SEED, WORKERS, shaped=SHAPED_APPS)
 
 
 def all_apps() -> list[str]:

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from harness.runner.scenario import load_catalogue
-from tests.libapps import (APPS, LIBRARY_RUNS, LIBS, AppRun, LibAppError, LibraryApp, cache_root, install,
-                           library_app, prepared_spec, start_correct_app_runs)
+from tests.libapps import (APPS, LIBRARY_RUNS, LIBS, POOL_SHAPES, SHAPED_APPS, AppRun, LibAppError, LibraryApp,
+                           cache_root, install, library_app, prepared_spec, start_correct_app_runs)
 
 # checks every correct app must PASS: a valid token is accepted, and each forgery an attacker can
 # make without the pool's private key is refused
@@ -68,6 +68,18 @@ def test_library_app_gets_no_must_fail_and_no_error(runs: dict[str, AppRun], app
     bad = result.with_verdict("FAIL", "MUST") + result.with_verdict("ERROR")
     assert not bad, f"{app} (a correct app built on the library's documented usage):\n{_describe(bad)}\n" \
                     f"target output:\n{result.target_log}"
+
+
+@pytest.mark.parametrize("shape", sorted(POOL_SHAPES))
+@pytest.mark.parametrize("app", SHAPED_APPS)
+def test_library_app_gets_the_same_verdicts_in_every_pool_shape(runs: dict[str, AppRun], app: str,
+                                                                shape: str) -> None:
+    """Users sign in by email, by phone or by an alias: the app's verdicts must not change."""
+    default, shaped = runs[app], runs[f"{app}@{shape}"]
+    changed = {r.check_id: (default.verdict_of(r.check_id), r.verdict, r.reason) for r in shaped.rows
+               if r.verdict != default.verdict_of(r.check_id)}
+    assert not changed, f"{app} in a {shape} pool: verdicts that differ from the default pool: {changed}"
+    assert shaped.verdict_of("TV-ACCESS-VALID") == "PASS"
 
 
 @pytest.mark.parametrize("app", APPS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import json
 from pathlib import Path
 
@@ -233,3 +235,10 @@ def test_inline_pool_keys_merge_through_extends(tmp_path: Path) -> None:
     assert spec.pool.inline == {"username_attributes": ["email"], "username_case_sensitive": True,
                                 "clients": {"web": {"generate_secret": False,
                                                     "explicit_auth_flows": ["ALLOW_USER_PASSWORD_AUTH"]}}}
+
+
+def test_a_spec_error_survives_pickling_so_a_worker_process_reports_it_intact() -> None:
+    error = SpecError("/specs/app.toml", "[pool].definition", "a definition Cognito accepts", got="x.toml")
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, SpecError) and str(again) == str(error)
+    assert (again.path, again.key, again.expected) == (error.path, error.key, error.expected)
