@@ -29,14 +29,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import __version__
+from harness.version import __version__
 from harness.awsendpoint.mode import AwsEndpointError, AwsEndpointMode
 from harness.runner.backends import BackendError, PoolBackend, PoolPlan, make_backend
 from harness.runner.context import ScenarioContext
 from harness.coordinates import PoolCoordinates
 from harness.runner.keeper import TargetKeeper
 from harness.runner.launcher import LaunchError, LaunchOverlay, ProcessTarget, make_target
-from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, Verdict
+from harness.results import CheckResult, Evidence, RunHeader, RunResult, Verdict
 from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
 from harness.runner.spec import TargetSpec, bundled_spec_path
 from harness.runner.specfile import validate_check_ids

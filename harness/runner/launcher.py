@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from harness.runner.model import Evidence
+from harness.results import Evidence
 from harness.coordinates import PoolCoordinates
 from harness.runner.spec import TargetSpec
 
@@ -453,7 +453,7 @@ class ContainerTarget(_LaunchedTarget):
 
     def _client(self) -> Any:
         try:
-            import docker  # type: ignore[import-not-found]
+            import docker  # type: ignore[import-not-found]  # deliberately lazy: an optional extra ([docker])
         except ImportError:
             raise LaunchError(
                 f"target {self.spec.name!r} names image {self.spec.target.image!r} but the Docker SDK is not "

@@ -12,9 +12,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.pooldef import (DEFAULT_APP_CLIENT, PoolDefinitionError, check_definition, inline_layout, layered,
+from harness.pooldef.build import (DEFAULT_APP_CLIENT, PoolDefinitionError, check_definition, inline_layout, layered,
                              read_definition)
-from harness.runner.spec import (
+from harness.runner.spec_model import (
     COMMAND_PLACEHOLDERS,
     DEFAULT_ALLOWED,
     DEFAULT_DENIED,

@@ -15,12 +15,12 @@ from faker import Faker
 
 from harness.engine.common import find_user, secret_hash
 from harness.engine.models import User
-from harness.pool_shape import EMAIL, PHONE, PoolShape, seeded_phone_number
-from harness.pooldef_reader import DefinitionTable
+from harness.pooldef.shape import EMAIL, PHONE, PoolShape, seeded_phone_number
+from harness.pooldef.reader import DefinitionTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
-    from harness.pooldef import ClientHandle
+    from harness.pooldef.build import ClientHandle
 
 GENERATED_PASSWORD = "Generated-Passw0rd!"
 USER_STATUSES = ("CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED")
