@@ -28,11 +28,10 @@ from harness.results import (
 )
 from harness.reports import failure_lines, family_counts
 from harness.runner import replay
-from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run
+from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run, select_checks
 from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue, select
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
 from harness.runner.sinks import REPORT_SINKS
-from harness.runner.specfile import validate_check_ids
 from harness.runner.target import DEFAULT_TIMEOUT
 from harness.runner.transcript import verify_transcript
 
@@ -194,19 +193,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         expected_failures=expected, request_timeout=args.request_timeout,
     )
     try:
-        catalogue = load_catalogue()
-        validate_check_ids(spec, catalogue)
-        total = len(select(catalogue, profile=options.profile, keyword=options.keyword,
-                           families=options.families or None))
+        selection = select_checks(spec, options)
     except SpecError as exc:
         return _usage_error(f"bad target spec: {exc}")
     except SelectionError as exc:
         return _usage_error(str(exc))
+    total = len(selection.checks)
     printer.line(f"cognito-harness {args.profile} run: target {spec.name} ({spec.path}), seed {args.seed}, "
                  f"backend {args.backend}, {total} checks")
     if total == 0:
         printer.line("no checks selected")
-    result = run(spec, options, progress=_progress(printer, total))
+    result = run(spec, options, progress=_progress(printer, total), selection=selection)
     print_summary(result, printer)
     return combine_exit_codes(result.exit_code(), write_reports(result, args, printer))
 

@@ -7,40 +7,7 @@
 
 from __future__ import annotations
 
-from harness.pooldef.build import (
-    DEFAULT_APP_CLIENT,
-    DEFINITION_KEYS,
-    ISSUER_MODES,
-    ClientHandle,
-    PoolDefinitionError,
-    PoolHandle,
-    UserHandle,
-    build_pool,
-    check_definition,
-    create_pool_params,
-    default_pool_path,
-    inline_layout,
-    layered,
-    load_pool,
-    read_definition,
-    with_custom_attributes,
-)
+from harness.pooldef import build
+from harness.pooldef.build import *  # noqa: F403 - the package's public names are build's
 
-__all__ = [
-    "ClientHandle",
-    "DEFAULT_APP_CLIENT",
-    "DEFINITION_KEYS",
-    "ISSUER_MODES",
-    "PoolDefinitionError",
-    "PoolHandle",
-    "UserHandle",
-    "build_pool",
-    "check_definition",
-    "create_pool_params",
-    "default_pool_path",
-    "inline_layout",
-    "layered",
-    "load_pool",
-    "read_definition",
-    "with_custom_attributes",
-]
+__all__ = list(build.__all__)

@@ -439,6 +439,7 @@ __all__ = [
     "ClientHandle",
     "DEFAULT_APP_CLIENT",
     "DEFINITION_KEYS",
+    "ISSUER_MODES",
     "PoolDefinitionError",
     "PoolHandle",
     "UserHandle",

@@ -1,6 +1,6 @@
 """The users of a pool definition: ``[[users]]`` seed users and ``generated_users`` Faker people.
 
-Split from harness/pooldef.py. Both fit the pool's shape: in a pool whose
+Split from harness/pooldef/build.py. Both fit the pool's shape: in a pool whose
 username is the email (or phone), a seed user's ``username`` is that email
 (or phone) and generated people are created with theirs; the pool's own
 username is then a generated UUID, kept as ``pool_username``.
