@@ -62,11 +62,21 @@ class SpecError(ValueError):
         self.path = str(path)
         self.key = key
         self.expected = expected
+        self._made_with = (self.path, key, expected, got, has_got)
         where = f"{self.path}: {key}" if key else self.path
         message = f"{where}: expected {expected}"
         if has_got:
             message += f", got {got!r}"
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (a spec read in a worker process reports its error to the parent intact)."""
+        path, key, expected, got, has_got = self._made_with
+        return (_remake_spec_error, (path, key, expected, got, has_got))
+
+
+def _remake_spec_error(path: str, key: str, expected: str, got: Any, has_got: bool) -> SpecError:
+    return SpecError(path, key, expected, got, has_got=has_got)
 
 
 # --- the spec's parts --------------------------------------------------------------------------
