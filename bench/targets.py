@@ -38,7 +38,7 @@ def harness_start_mode(mode: str = "auto") -> str:
     if mode != "auto":
         return mode
     try:
-        has_serve = importlib.util.find_spec("harness.commands.serve") is not None
+        has_serve = importlib.util.find_spec("harness.cli.serve") is not None
     except ModuleNotFoundError:
         has_serve = False
     return "cli" if has_serve and importlib.util.find_spec("harness.cli") is not None else "python"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from harness.version import __version__
 
 
 def start(**kwargs: Any) -> Any:
@@ -13,6 +13,8 @@ def start(**kwargs: Any) -> Any:
 
     >>> emu = harness.start(seed=1)
     """
+    # Deliberately lazy: ``import harness.<module>`` must stay cheap (the emulator pulls in boto3,
+    # faker and the whole engine, about a second); nothing below the top of the package imports this.
     from harness.server import Emulator
 
     return Emulator.start(**kwargs)

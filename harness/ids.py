@@ -12,6 +12,8 @@ import string
 import threading
 import uuid
 
+from harness.encoding import b64url
+
 _ALNUM_LOWER = string.ascii_lowercase + string.digits
 _ALNUM = string.ascii_letters + string.digits
 
@@ -77,7 +79,7 @@ class IdFactory:
         return base64.b64encode(self.randbytes(32)).decode()
 
     def token_blob(self, n: int) -> str:
-        return base64.urlsafe_b64encode(self.randbytes(n)).rstrip(b"=").decode()
+        return b64url(self.randbytes(n))
 
     def hex(self, n_bytes: int) -> str:
         return self.randbytes(n_bytes).hex()

@@ -9,20 +9,21 @@ foreground (``cognito-harness serve``)::
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
 from harness.coordinates import TEST_KEY
+from harness.control import face as control_face
+from harness.control import fake_idps_face
 from harness.engine.store import Backend
+from harness.fake_idps import IdPRegistry
+from harness.web import cognito_idp_api, fake_idp_endpoints, oauth2, wellknown
 from harness.web.http import HTTPService, Router
 
-FACES = (
-    "harness.web.idp_api",
-    "harness.web.wellknown",
-    "harness.web.control",
-    "harness.web.idp_control",
-    "harness.web.oauth2",
-)
+FACES = (cognito_idp_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, oauth2)
+"""Every HTTP face the emulator serves, in routing order: each exposes ``install(router, backend)``."""
 
 TEST_CREDENTIALS = {"aws_access_key_id": TEST_KEY, "aws_secret_access_key": TEST_KEY}
 ONE_ATTEMPT = {"total_max_attempts": 1, "mode": "standard"}
@@ -32,14 +33,8 @@ SignUp after LimitExceeded would come back as UsernameExists and hide what happe
 
 def build_router(backend: Backend) -> Router:
     router = Router()
-    for name in FACES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a face not built yet
-            if exc.name != name:
-                raise
-            continue
-        module.install(router, backend)
+    for face in FACES:
+        face.install(router, backend)
     return router
 
 
@@ -54,7 +49,7 @@ class Emulator:
         seed: int | None = None,
         region: str = "us-east-1",
     ) -> None:
-        self.backend = backend or Backend(seed=seed, region=region)
+        self.backend = backend or Backend(seed=seed, region=region, external_idps=IdPRegistry)
         self.http = HTTPService(build_router(self.backend), host=host, port=port)
         self.backend.settings.public_url = self.http.url
 
@@ -91,9 +86,6 @@ class Emulator:
 
     def boto3_client(self, **kwargs: Any) -> Any:
         """A real boto3 cognito-idp client pointed at this emulator."""
-        import boto3
-        from botocore.config import Config
-
         options: dict[str, Any] = {
             "endpoint_url": self.url,
             "region_name": self.region,

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.runner.context import ScenarioContext, TestUser, Tokens
-from harness.runner.target import HarnessError, TargetResponse
+from harness.scenario import HarnessError, ScenarioContext, TargetResponse, TestUser, Tokens
 
 DAY = 86400
 UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": DAY}

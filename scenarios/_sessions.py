@@ -16,9 +16,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from harness.runner.context import ScenarioContext, TestUser, Tokens, claims_of
-from harness.runner.target import HarnessError, TargetResponse
-from harness.runner.windows import Probe, Window
+from harness.scenario import (
+    HarnessError,
+    Probe,
+    ScenarioContext,
+    TargetResponse,
+    TestUser,
+    Tokens,
+    Window,
+    claims_of,
+)
 
 
 def device(ctx: ScenarioContext, user: TestUser, name: str, *, checked: str | None = None) -> Tokens:
@@ -51,7 +58,7 @@ def pool_refresh(ctx: ScenarioContext, tokens: Tokens, label: str) -> Tokens | N
         params["ClientSecret"] = ctx.pool.client_secret
     with ctx.step(f"pool: refresh {label}"):
         try:
-            result = ctx._idp("GetTokensFromRefreshToken", **params)
+            result = ctx.raw_api("GetTokensFromRefreshToken", **params)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             ctx.note(f"refresh of {label} refused by the pool", code=error.get("Code"), message=error.get("Message"))

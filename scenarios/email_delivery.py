@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 
-from harness.runner.context import ScenarioContext, TestUser
-from harness.runner.scenario import scenario
-from harness.runner.target import TargetResponse
+from harness.scenario import ScenarioContext, TargetResponse, TestUser, scenario
 from scenarios._sessions import arm, clean_error, device, disarm, mailbox_code
 
 FAMILY = "email"

@@ -9,8 +9,7 @@ are exercised by moving its virtual clock forward. No check sleeps.
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext, claims_of
-from harness.runner.scenario import scenario
+from harness.scenario import ScenarioContext, claims_of, scenario
 from scenarios._app_refresh import (
     UNIT_SECONDS,
     client_config,

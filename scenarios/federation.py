@@ -1,6 +1,6 @@
 """Federation duplicate identities: same email, different people; linking; federated tokens.
 
-A fake Google IdP (harness.idp) is federated into the run's pool as provider
+A fake Google IdP (harness.fake_idps) is federated into the run's pool as provider
 ``Google`` and added to the app client's identity providers (with the app's
 redirect URI): the one, additive change these checks make, since a federated
 user cannot exist otherwise; it changes nothing the app already does. The
@@ -24,10 +24,16 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from botocore.exceptions import ClientError
 
-from harness.protocol import operation_model
-from harness.runner.context import ScenarioContext, TestUser, Tokens, claims_of
-from harness.runner.scenario import scenario
-from harness.runner.target import HarnessError, TargetResponse
+from harness.scenario import (
+    HarnessError,
+    ScenarioContext,
+    TargetResponse,
+    TestUser,
+    Tokens,
+    claims_of,
+    operation_model,
+    scenario,
+)
 from scenarios._sessions import clean_error
 
 FAMILY = "federation"
@@ -42,16 +48,10 @@ class FakeGoogle:
     """The fake Google IdP federated into the pool, and the hosted-UI sign-in through it."""
 
     def __init__(self, ctx: ScenarioContext, app_callback: bool = False) -> None:
-        ctx.require_control_plane("federation (fake IdPs)")
-        emulator = getattr(ctx.backend, "emulator", None)
-        if emulator is None:
-            ctx.skip("federation needs the in-process emulator's fake IdPs")
-        from harness.idp import FakeIdPs
-
+        idps = ctx.fake_idps("federation (fake IdPs)")
         self.ctx = ctx
         self.base = ctx.pool.domain.rstrip("/")
         with ctx.step("start a fake Google IdP and federate it into the pool"):
-            idps = FakeIdPs(emulator.backend)
             idps.set_client_timeout(10.0)  # no timeout faults here: a loaded machine must not look like one
             idps.delete("google")
             self.idp = idps.create("google", preset="google")

@@ -14,9 +14,7 @@ mailbox. The emulator's ``auth.failure`` events prove each refusal's reason.
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext, TestUser
-from harness.runner.scenario import scenario
-from harness.runner.target import HarnessError, TargetResponse
+from harness.scenario import HarnessError, ScenarioContext, TargetResponse, TestUser, scenario
 from scenarios._sessions import clean_error, device, error_code, mailbox_code
 
 FAMILY = "lockout"

@@ -19,8 +19,7 @@ access token, judged by ``[limits] max_pool_revocation_window_seconds``.
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext, TestUser, Tokens, claims_of
-from harness.runner.scenario import scenario
+from harness.scenario import ScenarioContext, TestUser, Tokens, claims_of, scenario
 from scenarios._sessions import Probed, device, measured_window, pool_refresh, refused_at_once
 
 FAMILY = "logout"

@@ -10,8 +10,7 @@ expiry family's EXP-REFRESH-END.
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext, TestUser
-from harness.runner.scenario import scenario
+from harness.scenario import ScenarioContext, TestUser, scenario
 from scenarios._app_refresh import client_config, refreshed, refused, working_session
 from scenarios._sessions import change_tenancy
 

@@ -12,8 +12,7 @@ disabled or deleted admin, to be refused at once.
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext, TestUser, Tokens
-from harness.runner.scenario import scenario
+from harness.scenario import ScenarioContext, TestUser, Tokens, scenario
 from scenarios._sessions import accepted_now, change_tenancy, pool_refresh, remaining
 
 FAMILY = "tenancy"

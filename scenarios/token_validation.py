@@ -21,8 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.runner.context import ScenarioContext, Tokens, b64url, b64url_decode
-from harness.runner.scenario import scenario
+from harness.scenario import ScenarioContext, Tokens, b64url, b64url_decode, scenario
 
 FAMILY = "token-validation"
 ATTACKER_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Att4ck3r0"

@@ -10,8 +10,7 @@ SHOULD in the strict profile; each names the library bug it mirrors.
 
 from __future__ import annotations
 
-from harness.runner.context import ScenarioContext
-from harness.runner.scenario import scenario
+from harness.scenario import ScenarioContext, scenario
 from scenarios.token_validation import FAMILY, _kind, _refuse, _refuse_any, _signed_in
 
 UNKNOWN_EXTENSION = "urn:cognito-harness:unknown-critical-extension"

@@ -22,13 +22,16 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.runner.context import ScenarioContext
-from harness.runner.scenario import scenario
-from harness.runner.windows import Window
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from harness.scenario import ScenarioContext, Window, scenario
 from scenarios.token_validation import FAMILY, _compact, _kind, _refuse, _refuse_any, _segments, _signed_in
 
 FLOOD_SIZE = 20
@@ -81,15 +84,7 @@ class AttackerServer:
 
 def _attacker_cert(ctx: ScenarioContext) -> bytes:
     """A self-signed certificate for the attacker's (foreign) key, as an x5u URL would serve it."""
-    from datetime import datetime, timedelta, timezone
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509.oid import NameOID
-
-    from harness.engine.signing import foreign_key
-
-    key = foreign_key(getattr(getattr(ctx.control, "backend", None), "seed", 0))  # the key Control.mint signs with
+    key = ctx.foreign_key()  # the key Control.mint signs with
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "attacker.example")])
     now = datetime.fromtimestamp(ctx.now(), tz=timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

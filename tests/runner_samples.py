@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, StepRecord, Verdict
+from harness.results import CheckResult, Evidence, RunHeader, RunResult, StepRecord, Verdict
 
 HOSTILE = "<script>alert('x')</script>&\"]]><!-- \x1b[31m \x00 \u00e9\u2603 </pre>"
 TOKEN = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiI8aW1nIHNyYz14IG9uZXJyb3I9YWxlcnQoMSk+In0."

@@ -45,7 +45,7 @@ def sign_in(emulator: Any, pool_id: str, username: str) -> dict[str, Any]:
     pool = backend.pools[pool_id]
     client = next(iter(pool.clients.values()))
     user = require_user(pool, username)
-    with backend.lock:
+    with backend.transaction():
         return tokens.sign_in(backend, pool, client, user, flow="TEST")
 
 
@@ -332,7 +332,7 @@ def test_admin_reset_user_password(idp: Any, emulator: Any) -> None:
 def test_admin_confirm_sign_up(idp: Any, emulator: Any) -> None:
     pool_id = make_pool(idp)
     backend = emulator.backend
-    with backend.lock:
+    with backend.transaction():
         users.create_user(backend, backend.pools[pool_id], "nina", {}, status="UNCONFIRMED", password=PASSWORD)
     idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="nina")
     assert idp.admin_get_user(UserPoolId=pool_id, Username="nina")["UserStatus"] == "CONFIRMED"
@@ -651,7 +651,7 @@ def test_policy_messages_per_context_and_srp_verifier(emulator: Any, idp: Any) -
             assert (info.value.type, info.value.message) == ("InvalidPasswordException", prefix + reason)
     for symbol in "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-":
         passwords.check_policy(pool, f"Passw0rd{symbol}", "other")
-    with backend.lock:
+    with backend.transaction():
         user = users.create_user(backend, pool, "zed", {}, status="CONFIRMED", password="Passw0rd!")
     assert passwords.verify_password(user, "Passw0rd!") and not passwords.verify_password(user, "Passw0rd?")
     assert user.password_hash != "Passw0rd!" and user.temporary_password_expires is None

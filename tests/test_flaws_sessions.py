@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.runner.engine import RunOptions, run
-from harness.runner.model import CheckResult, RunResult, Verdict
+from harness.results import CheckResult, RunResult, Verdict
 from harness.runner.scenario import load_catalogue
 from harness.runner.spec import load_spec
 from tests.flaws_sessions_matrix import EXPECTED_SESSIONS, SESSION_FAMILIES, STRICT_EXPECTED

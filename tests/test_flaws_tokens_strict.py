@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.runner.engine import RunOptions, run
-from harness.runner.model import Verdict
+from harness.results import Verdict
 from harness.runner.scenario import load_catalogue
 from harness.runner.spec import load_spec
 from tests.flaws_tokens_matrix import STRICT_TOKENS

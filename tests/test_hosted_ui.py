@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from harness.engine.triggers import set_trigger
-from harness.idp import FakeIdPHandle, FakeIdPs
+from harness.fake_idps import FakeIdPHandle, FakeIdPs
 from harness.server import Emulator
 
 CALLBACK = "http://localhost:3000/callback"

@@ -18,7 +18,7 @@ import jwt
 import pytest
 import requests
 
-from harness.idp import FakeIdPs
+from harness.fake_idps import FakeIdPs
 from harness.server import Emulator
 
 CHROMIUM = "/usr/bin/chromium"

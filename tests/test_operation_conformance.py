@@ -23,7 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.model import Shape
 
-from harness.engine.registry import load_operations
+from harness.engine.ops import load_operations
 from harness.protocol import modeled_errors, operation_model
 from harness.web.http import Request, Response
 

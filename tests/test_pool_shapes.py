@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from harness.pool_shape import PoolShape
+from harness.pooldef.shape import PoolShape
 from harness.runner.backends import EmulatorBackend, PoolPlan, RemoteBackend
 from harness.runner.context import ScenarioContext, claims_of
 from harness.runner.scenario import Scenario

@@ -128,7 +128,7 @@ def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
 
 def test_importing_the_plugin_starts_nothing() -> None:
     code = (
-        "import sys, harness.pytest_plugin as p; "
+        "import sys, harness.pytest.plugin as p; "
         "heavy = [m for m in ('harness.server', 'boto3', 'harness.engine.store', 'faker') if m in sys.modules]; "
         "print(heavy)"
     )

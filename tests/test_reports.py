@@ -12,7 +12,7 @@ from harness.reports import evidence_summary, family_counts
 from harness.reports.html import write_html
 from harness.reports.jsonreport import SCHEMA, write_json
 from harness.reports.junit import write_junit
-from harness.runner.model import RunResult, Verdict
+from harness.results import RunResult, Verdict
 from tests.runner_samples import TOKEN, sample_result
 
 # --- JUnit -----------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_html_of_an_empty_run(tmp_path: Path) -> None:
 
 def test_every_writer_survives_odd_evidence(tmp_path: Path) -> None:
     """Mixed-type keys, bytes, sets, NaN, lone surrogates, huge bodies: every report is still written and valid."""
-    from harness.runner.model import Evidence
+    from harness.results import Evidence
 
     result = sample_result()
     odd = {"text": "x\udcff\u2028y", 1: "int key", "b": b"\x00\xff", "s": {3}, "n": float("nan")}

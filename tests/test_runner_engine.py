@@ -17,7 +17,7 @@ from harness.runner.engine import (
     load_expected_failures,
     run,
 )
-from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, StepRecord, Verdict
+from harness.results import CheckResult, Evidence, RunHeader, RunResult, StepRecord, Verdict
 from harness.runner.scenario import (
     CATALOGUE,
     Failure,

@@ -156,7 +156,7 @@ def test_every_check_has_metadata() -> None:
 def _run_spec(job: str) -> tuple[str, set[str], list[str], set[str], float]:
     """(spec stem, FAIL ids, ERROR lines, PASS ids, seconds) of a baseline run of ``path[|family]``."""
     from harness.runner.engine import RunOptions, run
-    from harness.runner.model import Verdict
+    from harness.results import Verdict
     from harness.runner.spec import load_spec
 
     path, _, family = job.partition("|")

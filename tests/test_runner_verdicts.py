@@ -22,7 +22,7 @@ from harness.reports.html import write_html
 from harness.reports.jsonreport import write_json
 from harness.runner.engine import RunOptions, run
 from harness.runner.launcher import free_port, wait_ready
-from harness.runner.model import EXIT_ERROR, EXIT_FAIL, EXIT_OK, RunResult, Verdict, combine_exit_codes
+from harness.results import EXIT_ERROR, EXIT_FAIL, EXIT_OK, RunResult, Verdict, combine_exit_codes
 from harness.runner.scenario import CATALOGUE, load_catalogue, scenario
 from harness.runner.spec import SpecError, load_spec
 from harness.runner.specfile import validate_check_ids

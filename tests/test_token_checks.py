@@ -21,7 +21,7 @@ import pytest
 from harness.coordinates import PoolCoordinates
 from harness.runner.context import ScenarioContext
 from harness.runner.engine import RunOptions, run
-from harness.runner.model import CheckResult, RunResult, Verdict
+from harness.results import CheckResult, RunResult, Verdict
 from harness.runner.scenario import Failure, load_catalogue
 from harness.runner.spec import load_spec
 from harness.runner.target import TargetClient

@@ -265,7 +265,7 @@ def test_replay_needs_a_target_when_the_recorded_one_is_gone(tmp_path: Path) -> 
 
 
 def test_compare_lists_added_removed_and_renamed_steps() -> None:
-    from harness.runner.model import StepRecord, Verdict
+    from harness.results import StepRecord, Verdict
     from harness.runner.replay import ABSENT, ReplayDiff, compare
 
     before = sample_result()
@@ -289,7 +289,7 @@ def test_compare_lists_added_removed_and_renamed_steps() -> None:
 
 def test_odd_evidence_values_still_verify(tmp_path: Path) -> None:
     """Non-string keys, bytes, sets, non-ASCII and NaN in evidence: written, verified, read back."""
-    from harness.runner.model import Evidence
+    from harness.results import Evidence
 
     result = sample_result()
     result.results[0].evidence.append(

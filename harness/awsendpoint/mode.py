@@ -20,7 +20,7 @@ from harness.awsendpoint.ca import RunCA
 from harness.awsendpoint.front import TLSFront, Upstream
 from harness.awsendpoint.namespace import HostsIsolation, loopback_candidates, probe, wrapper, write_hosts_file
 from harness.awsendpoint.proxy import InterceptingProxy
-from harness.runner.model import Evidence
+from harness.results import Evidence
 
 HOSTS_FILE_CHOICES = ("auto", "off", "required")
 NO_PROXY = "127.0.0.1,localhost,::1"

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from harness.engine.models import AppClient, User, UserPool
+from harness.engine.models import AppClient, User, UserPool, UserPoolDomain
 from harness.errors import Err
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,3 +111,16 @@ def require_user(pool: UserPool, name: str) -> User:
     if user is None:
         raise Err.USER_NOT_FOUND.error()
     return user
+
+
+def custom_scopes(pool: UserPool) -> set[str]:
+    """Every ``identifier/scope`` the pool's resource servers define."""
+    return {f"{s.identifier}/{sc['ScopeName']}" for s in pool.resource_servers.values() for sc in s.scopes}
+
+
+def find_domain(backend: Backend, domain: str) -> UserPoolDomain | None:
+    """The pool domain (hosted UI prefix) named ``domain``, if any pool has it."""
+    for pool in backend.pools.values():
+        if pool.domain_config is not None and pool.domain_config.domain == domain:
+            return pool.domain_config
+    return None

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from harness.engine import attributes as attrs
 from harness.engine import events as ev
 from harness.engine.models import AppClient, IdentityProvider, User, UserPool
-from harness.engine.ops.identity_providers import user_id_claim
 from harness.engine.triggers import run_pre_signup
 from harness.engine.users import disable_user
 from harness.errors import Err
@@ -37,6 +36,14 @@ MAX_LINKS = 5
 EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
 COGNITO = "Cognito"
 COGNITO_SUBJECT = "Cognito_Subject"
+
+USER_ID_CLAIM = {"Facebook": "id", "LoginWithAmazon": "user_id",
+                 "SAML": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"}
+
+
+def user_id_claim(provider_type: str) -> str:
+    """The IdP claim Cognito uses as the provider user id (``<Provider>_<id>``)."""
+    return USER_ID_CLAIM.get(provider_type, "sub")
 
 
 # --- the identities attribute -------------------------------------------------------------

@@ -8,12 +8,13 @@ lazily, on first use, so starting a pool costs nothing.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from harness.encoding import b64url
 
 KeyUse = Literal["id", "access"]
 KEY_USES: tuple[KeyUse, ...] = ("id", "access")
@@ -21,7 +22,7 @@ KEY_USES: tuple[KeyUse, ...] = ("id", "access")
 
 def _b64uint(value: int) -> str:
     raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url(raw)
 
 
 @dataclass

@@ -42,6 +42,17 @@ def _reset_if_quiet(user: User, now: float) -> None:
         lk.locked_until = 0.0
 
 
+def forget_failures(user: User) -> None:
+    """A successful sign-in: the failure count starts again (a running lock period stays)."""
+    user.lockout.failures = 0
+
+
+def clear(user: User) -> None:
+    """A new password: no failures and no lock."""
+    user.lockout.failures = 0
+    user.lockout.locked_until = 0.0
+
+
 def check(backend: Backend, pool: UserPool, user: User, *, client_id: str, flow: str) -> None:
     """Refuse the attempt if the user is locked out (the attempt does not count)."""
     now = backend.clock.now()
@@ -109,4 +120,4 @@ def status(backend: Backend, user: User) -> dict[str, float | int | bool]:
     }
 
 
-__all__ = ["check", "record_failure", "record_success", "lock_seconds", "status"]
+__all__ = ["check", "clear", "forget_failures", "record_failure", "record_success", "lock_seconds", "status"]

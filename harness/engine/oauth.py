@@ -27,9 +27,8 @@ from harness.engine import lockout, oauth_tokens, oidc_client
 from harness.engine.events import FEDERATION_FAILURE
 from harness.engine.federation import federated_sign_in
 from harness.engine.models import AppClient, AuthorizationCode, HostedSession, OAuthRequest, User, UserPool
-from harness.engine.ops.resource_servers import custom_scopes
 from harness.engine.passwords import check_policy, verify_password
-from harness.engine.common import find_user
+from harness.engine.common import custom_scopes, find_user
 from harness.engine.users import set_user_password
 from harness.errors import CognitoError, Err
 
@@ -288,7 +287,7 @@ def _to_idp(backend: Backend, req: AuthorizeRequest) -> Redirect:
 
 
 def authorize(backend: Backend, pool_id: str, params: dict[str, str], cookie: str | None) -> Outcome:
-    with backend.lock:
+    with backend.transaction():
         try:
             req = validate_authorize(backend, pool_id, params)
         except _Stop as stop:
@@ -314,7 +313,7 @@ def _offered(req: AuthorizeRequest) -> list[str]:
 
 
 def login_form(backend: Backend, pool_id: str, params: dict[str, str], cookie: str | None) -> Outcome:
-    with backend.lock:
+    with backend.transaction():
         try:
             req = validate_authorize(backend, pool_id, params)
         except _Stop as stop:
@@ -333,7 +332,7 @@ def _refuse(req: AuthorizeRequest, error: CognitoError, new_password: bool = Fal
 
 def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: dict[str, str]) -> Outcome:
     """Check a native user's password through the engine's rules (lockout included)."""
-    with backend.lock:
+    with backend.transaction():
         try:
             req = validate_authorize(backend, pool_id, params)
         except _Stop as stop:
@@ -383,7 +382,7 @@ def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: d
 
 def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outcome:
     """Finish a federated sign-in: code exchange and token checks (lock-free), then the user."""
-    with backend.lock:
+    with backend.transaction():
         pool = backend.pools.get(pool_id)
         pending = pool.oauth_requests.pop(params.get("state") or "", None) if pool is not None else None
         if pool is None or pending is None or backend.clock.now() >= pending.expires_at:
@@ -413,7 +412,7 @@ def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outc
     if info.get("sub") not in (None, claims["sub"]):
         return app_error(pending.redirect_uri, "invalid_request", state, "userinfo sub does not match the id_token")
     merged = {**info, **claims}
-    with backend.lock:
+    with backend.transaction():
         req = AuthorizeRequest(pool, client, pending.response_type, pending.redirect_uri, pending.scopes, state,
                                pending.nonce, pending.code_challenge, pending.code_challenge_method,
                                provider.name, {})
@@ -429,7 +428,7 @@ def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outc
 
 
 def logout(backend: Backend, pool_id: str, params: dict[str, str], cookie: str | None) -> Outcome:
-    with backend.lock:
+    with backend.transaction():
         pool = backend.pools.get(pool_id)
         if pool is None:
             return ErrorPage("invalid_request", description=f"User pool {pool_id} does not exist.", status=404)

@@ -23,12 +23,11 @@ from urllib.parse import unquote
 
 import jwt
 
+from harness.encoding import b64url, pkce_s256
 from harness.engine import events as ev
 from harness.engine import tokens
-from harness.engine.common import seconds
+from harness.engine.common import custom_scopes, seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
-from harness.engine.oidc_client import s256
-from harness.engine.ops.resource_servers import custom_scopes
 from harness.engine.signing import jwe_shaped, sign_jwt
 from harness.errors import CognitoError
 
@@ -59,7 +58,7 @@ class OAuthError(Exception):
 
 def at_hash(access_token: str) -> str:
     digest = hashlib.sha256(access_token.encode()).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+    return b64url(digest[: len(digest) // 2])
 
 
 def mint(backend: Backend, pool: UserPool, client: AppClient, user: User, session: RefreshSession,
@@ -146,7 +145,7 @@ def _authorization_code(backend: Backend, pool: UserPool, client: AppClient, for
         raise OAuthError("unauthorized_client", description="invalid_redirect")
     if code.code_challenge:
         verifier = form.get("code_verifier") or ""
-        if not verifier or not hmac.compare_digest(s256(verifier), code.code_challenge):
+        if not verifier or not hmac.compare_digest(pkce_s256(verifier), code.code_challenge):
             raise OAuthError("invalid_grant")
     user = pool.users.get(pool.user_key(code.username))
     if user is None or user.sub != code.sub or not user.enabled:
@@ -206,7 +205,7 @@ def _client_credentials(backend: Backend, pool: UserPool, client: AppClient, for
 
 
 def token(backend: Backend, pool_id: str, form: dict[str, str], authorization: str) -> dict[str, Any]:
-    with backend.lock:
+    with backend.transaction():
         pool = backend.pools.get(pool_id)
         if pool is None:
             raise OAuthError("invalid_request", description=f"User pool {pool_id} does not exist.")
@@ -230,7 +229,7 @@ def userinfo(backend: Backend, pool_id: str, authorization: str, form: dict[str,
         raise OAuthError("invalid_request", 400, "Bad OAuth2 request at UserInfo Endpoint", USERINFO_BAD_REQUEST)
     bad = OAuthError("invalid_token", 401, "Access token is expired, disabled, or deleted, or the user has "
                                            "globally signed out.", USERINFO_BAD_TOKEN)
-    with backend.lock:
+    with backend.transaction():
         try:
             pool, _, claims = tokens.decode_verified(backend, bearer)
         except ValueError:
@@ -272,7 +271,7 @@ def _looks_like_jwt(value: str) -> bool:
 
 
 def revoke(backend: Backend, pool_id: str, form: dict[str, str], authorization: str) -> None:
-    with backend.lock:
+    with backend.transaction():
         pool = backend.pools.get(pool_id)
         if pool is None:
             raise OAuthError("invalid_request", description=f"User pool {pool_id} does not exist.")

@@ -8,7 +8,6 @@ make some of these, so they are assembled here by hand, in one place.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -18,11 +17,9 @@ import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from harness.encoding import b64url
 from harness.engine.keys import SigningKey
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+from harness.engine.rsakeys import rsa_key_from_seed
 
 
 def b64url_json(obj: Any) -> str:
@@ -84,8 +81,6 @@ def foreign_key(seed: int) -> rsa.RSAPrivateKey:
     seed-dependent key would cost a fresh (slow, pure-Python) key per check.
     ``seed`` stays in the signature for callers that pass it.
     """
-    from harness.engine.rsakeys import rsa_key_from_seed
-
     del seed
     return rsa_key_from_seed(FOREIGN_KEY_LABEL)
 

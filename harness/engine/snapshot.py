@@ -29,6 +29,7 @@ from harness.engine.faults import Fault
 from harness.engine.keys import KeyRing, SigningKey
 from harness.engine.messaging import Message
 from harness.engine.models import UserPool
+from harness.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -194,9 +195,7 @@ def _decode_pool(backend: Backend, raw: dict[str, Any], where: str) -> UserPool:
 
 def dump(backend: Backend) -> dict[str, Any]:
     """The whole backend as a JSON-able dict (see the module docstring)."""
-    from harness import __version__
-
-    with backend.lock:
+    with backend.transaction():
         clock = backend.clock.state()
         return {
             "format": FORMAT,
@@ -269,7 +268,7 @@ def load(backend: Backend, data: Any) -> None:
         if k in settings_raw and k != "public_url"
     }
 
-    with backend.lock:
+    with backend.transaction():
         for name, value in settings.items():
             setattr(backend.settings, name, value)
         backend.ids.set_state(seed, rng_state)

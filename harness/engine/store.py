@@ -1,30 +1,39 @@
 """The engine's store: every pool plus the clock, ids, events, mailbox and faults.
 
-This is the one place mutable emulator state lives. Operations run under one
-re-entrant lock, so concurrent HTTP requests see a consistent pool and events
-come out in one order.
+This is the one place mutable emulator state lives, and :class:`Backend` is the
+one door into it: cognito-idp operations enter through :meth:`Backend.call`;
+the hosted UI, the well-known endpoints, pool definitions and the control plane
+enter through :meth:`Backend.transaction` (or the lookups below). Both take the
+store lock (:class:`~harness.engine.storelock.StoreLock`), so concurrent HTTP
+requests see a consistent pool and events come out in one order.
+The external IdPs the pool federates with are injected (:class:`ExternalIdPs`):
+the engine knows nothing of the fake ones.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.clock import Clock
-from harness.engine.events import FAULT_TRIGGERED, EventLog
+from harness.engine.common import find_domain
+from harness.engine.events import FAULT_TRIGGERED, JWKS_FETCH, EventLog
+from harness.engine.external_idps import ExternalIdPs, NoFakeIdPs
 from harness.engine.faults import Faults
 from harness.engine.keys import KeyRing
 from harness.engine.messaging import Mailbox
 from harness.engine.models import UserPool
-from harness.engine.registry import load_operations
+from harness.engine.ops import load_operations
 from harness.engine.rsakeys import rsa_key_from_seed
+from harness.engine.storelock import StoreLock
+from harness.engine.triggers import TriggerRegistry
 from harness.errors import CognitoError, Err
 from harness.ids import IdFactory
+from harness.protocol import modeled_errors, service_model
 
 
 @dataclass
@@ -45,8 +54,9 @@ class Backend:
         region: str = "us-east-1",
         clock: Clock | None = None,
         public_url: str = "http://127.0.0.1:9229",
+        external_idps: Callable[[Backend], ExternalIdPs] | None = None,
     ) -> None:
-        self.lock = threading.RLock()
+        self._lock = StoreLock()
         self.settings = Settings(region=region, public_url=public_url, seeded_keys=seed is not None)
         self.clock = clock or Clock()
         self.ids = IdFactory(seed)
@@ -54,11 +64,8 @@ class Backend:
         self.mailbox = Mailbox()
         self.faults = Faults()
         self.pools: dict[str, UserPool] = {}
-        # federation (issue 3): fake external IdPs and the Lambda-trigger bindings
-        from harness.engine.triggers import TriggerRegistry
-        from harness.idp.provider import IdPRegistry
-
-        self.idps = IdPRegistry(self)
+        # federation: the external IdPs (injected; the fake ones come from harness.fake_idps) and triggers
+        self.idps: ExternalIdPs = external_idps(self) if external_idps is not None else NoFakeIdPs()
         self.triggers = TriggerRegistry()
         self.operations = load_operations()
         self.unmodeled_errors: list[tuple[str, str, str]] = []
@@ -71,7 +78,7 @@ class Backend:
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every pool, message, event and fault; restart ids from the seed."""
-        with self.lock:
+        with self._lock:
             if seed is not None:
                 self.settings.seeded_keys = True
             self.ids.reseed(seed)
@@ -83,21 +90,16 @@ class Backend:
             self.triggers.clear()
 
     @contextlib.contextmanager
-    def unlocked(self) -> Iterator[None]:
-        """Release the store lock (fully, if this thread holds it) for a block of pure work.
+    def transaction(self) -> Iterator[Backend]:
+        """The store lock, for compound work from outside the engine (control plane, hosted UI, pool
+        definitions): everything inside sees one consistent state. Re-entrant."""
+        with self._lock:
+            yield self
 
-        For work that touches no state and takes long: RSA signing (which
-        releases the GIL), or a trigger that may call back into the emulator.
-        """
-        owned = getattr(self.lock, "_is_owned", None)
-        if owned is None or not owned():
-            yield
-            return
-        state = self.lock._release_save()  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            self.lock._acquire_restore(state)  # type: ignore[attr-defined]
+    def lock_released(self) -> contextlib.AbstractContextManager[None]:
+        """Inside an operation: set the store lock down for pure work (RSA signing, a trigger that may
+        call back into the emulator), then take it up again."""
+        return self._lock.released()
 
     # --- dispatch -------------------------------------------------------------
 
@@ -109,12 +111,10 @@ class Backend:
             raise (Err.THROTTLED if fault.kind == "throttle" else Err.INTERNAL_ERROR).error()
         handler = self.operations.get(operation)
         if handler is None:
-            from harness.protocol import service_model
-
             if operation in service_model().operation_names:
                 raise Err.NOT_EMULATED.error(operation=operation)
             raise Err.UNKNOWN_OPERATION.error(detail=f"Unknown operation {operation}")
-        with self.lock:
+        with self._lock:
             try:
                 return handler(self, dict(params or {}))
             except CognitoError as error:
@@ -127,12 +127,26 @@ class Backend:
         A real pool only sends modeled errors; the harness's own tests assert
         this list stays empty, so every rule's error is checked against the model.
         """
-        from harness.protocol import modeled_errors
-
         if error.type not in modeled_errors(operation):
             self.unmodeled_errors.append((operation, error.type, error.message))
 
     # --- lookups shared by operations ------------------------------------------
+
+    def jwks(self, pool_id: str, **requester: str) -> dict[str, Any] | None:
+        """The pool's published keys (None: no such pool), recorded as a JWKS fetch by ``requester``."""
+        with self._lock:
+            pool = self.pools.get(pool_id)
+            if pool is None:
+                return None
+            keys = pool.keyring.jwks()
+            self.events.emit(JWKS_FETCH, pool_id, **requester)
+            return keys
+
+    def pool_of_domain(self, domain: str) -> str | None:
+        """The id of the pool whose hosted-UI domain prefix is ``domain``, if any."""
+        with self._lock:
+            found = find_domain(self, domain)
+            return found.pool_id if found is not None else None
 
     def pool(self, pool_id: str) -> UserPool:
         pool = self.pools.get(pool_id)
@@ -157,4 +171,4 @@ class Backend:
         return f"{self.settings.public_url.rstrip('/')}/{pool.pool_id}/.well-known/jwks.json"
 
 
-__all__ = ["Backend", "CognitoError", "Settings"]
+__all__ = ["Backend", "CognitoError", "ExternalIdPs", "Settings"]

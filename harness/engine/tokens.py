@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from harness.engine import events as ev
+from harness.engine import lockout
 from harness.engine.common import seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
 from harness.engine.signing import jwe_shaped, sign_jwt
@@ -215,7 +216,7 @@ def mint_pair(
             backend, pool, client, user, session, now, auth_time, nonce if nonce is not None else (session.nonce if session else None)
         )
         id_key = pool.keyring.active("id")
-    with backend.unlocked():
+    with backend.lock_released():  # sign outside the lock (see StoreLock.released)
         access = sign_jwt(access_claims, access_key)
         id_token = sign_jwt(id_claims, id_key) if id_claims is not None and id_key is not None else None
     if session is not None:  # remember the family even when claims omit origin_jti
@@ -284,7 +285,7 @@ def sign_in(
 ) -> dict[str, Any]:
     """Open a new session for a user who just authenticated; return tokens."""
     session = new_session(backend, pool, client, user, scopes or [ADMIN_SCOPE], nonce=nonce, federated=federated)
-    user.lockout.failures = 0
+    lockout.forget_failures(user)
     backend.events.emit(ev.AUTH_SUCCESS, pool.pool_id, username=user.username, client_id=client.client_id, flow=flow)
     return authentication_result(backend, pool, client, user, session, flow=flow)
 
@@ -454,7 +455,7 @@ def revoke_user_sessions(backend: Backend, pool: UserPool, user: User, reason: s
 
 def token_status(backend: Backend, token: str) -> dict[str, Any]:
     """Everything the emulator knows about a token (control-plane query)."""
-    with backend.lock:
+    with backend.transaction():
         for pool in backend.pools.values():
             origin = pool.refresh_index.get(token)
             if origin:

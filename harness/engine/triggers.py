@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
+import requests
+
+from harness.engine.events import TRIGGER_FAILED, TRIGGER_INVOKED, TRIGGER_UNBOUND
 from harness.errors import CognitoError, Err
-from harness.engine.events import TRIGGER_INVOKED, TRIGGER_FAILED, TRIGGER_UNBOUND
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.models import UserPool
@@ -95,7 +97,7 @@ def set_trigger(backend: Backend, pool_id: str, trigger: str, handler: Handler |
     """Point the pool's ``LambdaConfig[trigger]`` at a handler (None removes it); returns the ARN."""
     if trigger not in TRIGGER_NAMES:
         raise ValueError(f"unsupported trigger {trigger!r}; expected one of {', '.join(TRIGGER_NAMES)}")
-    with backend.lock:
+    with backend.transaction():
         pool = backend.pool(pool_id)
         if handler is None:
             arn = pool.lambda_config.pop(trigger, None)
@@ -127,8 +129,6 @@ def _event(backend: Backend, pool: UserPool, source: str, username: str, client_
 
 
 def _invoke_http(url: str, event: dict[str, Any]) -> dict[str, Any]:
-    import requests
-
     try:
         answer = requests.post(url, json=event, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
@@ -207,7 +207,7 @@ def run_pre_signup(
     event = _event(backend, pool, trigger_source, username, client_id, user_attributes,
                    validation_data, client_metadata)
     try:
-        with backend.unlocked():
+        with backend.lock_released():  # the trigger may call back into the emulator
             result = _invoke(handler, copy.deepcopy(event))
     except _TriggerRaised as exc:
         backend.events.emit(TRIGGER_FAILED, pool.pool_id, trigger="PreSignUp", source=trigger_source,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from harness.engine import attributes as attrs
 from harness.engine import events as ev
-from harness.engine import tokens
+from harness.engine import lockout, tokens
 from harness.engine.models import AppClient, Group, User, UserPool
 from harness.engine.passwords import set_password
 from harness.errors import Err
@@ -168,8 +168,7 @@ def set_user_password(
     """
     set_password(backend, pool, user, password, temporary=not permanent)
     user.status = "CONFIRMED" if permanent else "FORCE_CHANGE_PASSWORD"
-    user.lockout.failures = 0
-    user.lockout.locked_until = 0.0
+    lockout.clear(user)
     user.codes.pop("FORGOT_PASSWORD", None)
     backend.events.emit(
         ev.PASSWORD_CHANGED, pool.pool_id, username=user.username, sub=user.sub,

@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from harness.runner.model import CheckResult, Evidence, RunResult, StepRecord, Verdict
+from harness.results import CheckResult, Evidence, RunResult, StepRecord, Verdict
 
 VERDICTS = tuple(v.value for v in Verdict)
 TEXT_LIMIT = 2000  # characters of a body kept in text renderings

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.reports import VERDICTS, as_text, family_counts, printable, to_json, trim
-from harness.runner.model import CheckResult, Evidence, RunResult, StepRecord, Verdict
+from harness.results import CheckResult, Evidence, RunResult, StepRecord, Verdict
 
 BODY_LIMIT = 20_000  # characters of one body shown in the page
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.reports import VERDICTS, family_counts, strict_json
-from harness.runner.model import RunResult, Verdict
+from harness.results import RunResult, Verdict
 
 SCHEMA = "cognito-harness-report/1"
 

@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.reports import evidence_summary, family_counts, failure_lines, trim
-from harness.runner.model import CheckResult, RunResult, Verdict
+from harness.results import CheckResult, RunResult, Verdict
 
 _XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 STALE_CLASS = "expected-failures"

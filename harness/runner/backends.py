@@ -17,13 +17,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
+from harness.control import Control
 from harness.coordinates import PoolCoordinates, hosted_ui_url
-from harness.pool_shape import PoolShape
-from harness.pooldef import (DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError, PoolHandle, build_pool,
+from harness.fake_idps import FakeIdPs
+from harness.pooldef.shape import PoolShape
+from harness.pooldef.build import (DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError, PoolHandle, build_pool,
                              create_pool_params, default_pool_path, inline_layout, layered, read_definition,
                              with_custom_attributes)
-from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS
 from harness.runner.spec import TargetSpec
+from harness.runner.users import scenario_seed
+from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS, Emulator
 
 APP_CLIENT = DEFAULT_APP_CLIENT
 OTHER_CLIENT = "other-app"
@@ -149,6 +155,10 @@ class PoolBackend:
     control: Any = None
     idp: Any = None
 
+    def fake_idps(self) -> FakeIdPs | None:
+        """The fake external IdPs the pool can federate with (only the in-process emulator has them)."""
+        return None
+
     def __init__(self) -> None:
         self._shapes: dict[str, PoolShape] = {}
 
@@ -182,12 +192,12 @@ class EmulatorBackend(PoolBackend):
         self._loaded: tuple[int, dict[str, Any], PoolCoordinates] | None = None
 
     def start(self) -> None:
-        from harness.control import Control
-        from harness.server import Emulator
-
         self.emulator = Emulator.start(seed=self.seed, region=self.region)
         self.control = Control(self.emulator.backend)
         self.idp = self.emulator.boto3_client()
+
+    def fake_idps(self) -> FakeIdPs | None:
+        return FakeIdPs(self.emulator.backend) if self.emulator is not None else None
 
     def stop(self) -> None:
         if self.emulator is not None:
@@ -213,8 +223,6 @@ class EmulatorBackend(PoolBackend):
         else:
             self.control.restore(self._loaded[1])
         if scenario_id is not None:
-            from harness.runner.context import scenario_seed
-
             self.emulator.backend.ids.reseed(scenario_seed(seed, scenario_id) % 2**63)
         self.control.freeze(time.time())
         return self._loaded[2]
@@ -271,9 +279,6 @@ class RemoteBackend(PoolBackend):
         self._coords: PoolCoordinates | None = None
 
     def start(self) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.idp = boto3.client("cognito-idp", endpoint_url=self.url, region_name=self.region,
                                 config=Config(retries=ONE_ATTEMPT, connect_timeout=5, read_timeout=15),
                                 **TEST_CREDENTIALS)

@@ -2,7 +2,7 @@
 
 A :class:`ScenarioContext` is made fresh for every scenario (after the pool is
 reset to the run seed and the pool definition loaded again), records each
-step as a :class:`~harness.runner.model.StepRecord` with its evidence, and
+step as a :class:`~harness.results.StepRecord` with its evidence, and
 turns expectations into :class:`~harness.runner.scenario.Failure` (FAIL) or
 :class:`~harness.runner.scenario.Skip` (SKIP). Scenarios never talk to boto3,
 the control plane or HTTP directly when a context method exists, so the
@@ -11,18 +11,21 @@ evidence is complete.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.encoding import b64url, b64url_decode
 from harness.engine.common import secret_hash
-from harness.pool_shape import PoolShape
-from harness.runner.model import Evidence, StepRecord
+from harness.engine.signing import foreign_key
+from harness.fake_idps import FakeIdPs
+from harness.pooldef.shape import PoolShape
+from harness.protocol import operation_model
+from harness.results import Evidence, StepRecord
 from harness.runner.scenario import Failure, Scenario, Skip
 from harness.runner.target import (
     HarnessError,
@@ -32,18 +35,13 @@ from harness.runner.target import (
     mask_data,
     mask_value,
 )
-from harness.runner.users import TestUser, UserFactory
+from harness.runner.users import TestUser, UserFactory, scenario_seed
 from harness.runner.windows import Window, measure_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.runner.backends import PoolBackend
     from harness.coordinates import PoolCoordinates
     from harness.runner.spec import TargetSpec
-
-def scenario_seed(run_seed: int, scenario_id: str) -> int:
-    """A per-scenario seed: same run seed -> same users for a scenario, whatever ran before."""
-    digest = hashlib.sha256(f"{run_seed}:{scenario_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 @dataclass
@@ -71,14 +69,6 @@ def decode_unverified(token: str) -> dict[str, Any]:
         out["claims_error"] = str(exc)
     out["signature_chars"] = len(token.rsplit(".", 1)[-1]) if "." in token else 0
     return out
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 class ScenarioContext:
@@ -231,9 +221,23 @@ class ScenarioContext:
 
     # --- pool actions (backend-neutral, through boto3) ------------------------------------------
 
-    def _idp(self, operation: str, **params: Any) -> dict[str, Any]:
+    def raw_api(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call a cognito-idp operation on the pool as it is: no step, no evidence, no UserPoolId filled in
+        (a scenario's own bookkeeping, e.g. a refresh whose refusal it reports itself)."""
         method = getattr(self.idp, _snake(operation))
         return method(**params)
+
+    def fake_idps(self, what: str) -> FakeIdPs:
+        """The emulator's fake external IdPs; SKIP (naming ``what``) on a backend without them."""
+        self.require_control_plane(what)
+        idps = self.backend.fake_idps()
+        if idps is None:
+            raise Skip(f"{what} needs the in-process emulator's fake IdPs; backend {self.backend.name} has none")
+        return idps
+
+    def foreign_key(self) -> rsa.RSAPrivateKey:
+        """The attacker's RSA key: the one ``ctx.mint(sign_with="foreign")`` signs with (never published)."""
+        return foreign_key(getattr(getattr(self.control, "backend", None), "seed", 0))
 
     def api(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call a cognito-idp operation (API member names) on the pool, as a recorded step.
@@ -242,8 +246,6 @@ class ScenarioContext:
         given. A Cognito error propagates as botocore's ClientError (an ERROR
         of the check unless the scenario catches it).
         """
-        from harness.protocol import operation_model
-
         try:
             members = operation_model(operation).input_shape.members
         except Exception:  # noqa: BLE001 - an unknown name fails below with boto3's own error
@@ -253,7 +255,7 @@ class ScenarioContext:
         with self.step(f"pool: {operation}"):
             shown = mask_data(params) if self.spec.evidence.mask_secrets else params
             self.note(f"cognito-idp {operation}", params=shown)
-            response = self._idp(operation, **params)
+            response = self.raw_api(operation, **params)
             response.pop("ResponseMetadata", None)
         return response
 
@@ -268,11 +270,11 @@ class ScenarioContext:
         u = self.users.make(**overrides)
         attrs = {**self.users.pool_attributes(u), **(attributes or {})}
         with self.step(f"create user {u.username}"):
-            created = self._idp(
+            created = self.raw_api(
                 "AdminCreateUser", UserPoolId=self.pool.pool_id, Username=u.username, MessageAction="SUPPRESS",
                 UserAttributes=[{"Name": k, "Value": v} for k, v in attrs.items()],
             )
-            self._idp("AdminSetUserPassword", UserPoolId=self.pool.pool_id, Username=u.username,
+            self.raw_api("AdminSetUserPassword", UserPoolId=self.pool.pool_id, Username=u.username,
                       Password=u.password, Permanent=True)
             attributes_out = {a["Name"]: a["Value"] for a in created["User"].get("Attributes", [])}
             u.sub = attributes_out.get("sub", "")
@@ -280,7 +282,7 @@ class ScenarioContext:
             u.attributes = attrs
             for group in groups:
                 self.ensure_group(group)
-                self._idp("AdminAddUserToGroup", UserPoolId=self.pool.pool_id, Username=u.username, GroupName=group)
+                self.raw_api("AdminAddUserToGroup", UserPoolId=self.pool.pool_id, Username=u.username, GroupName=group)
                 u.groups.append(group)
             self.note(f"user {u.username}", username=u.username, pool_username=u.pool_username, email=u.email,
                       sub=u.sub, groups=list(u.groups), pool_shape=self.pool_shape.describe(),
@@ -300,7 +302,7 @@ class ScenarioContext:
 
     def ensure_group(self, name: str) -> None:
         try:
-            self._idp("CreateGroup", UserPoolId=self.pool.pool_id, GroupName=name)
+            self.raw_api("CreateGroup", UserPoolId=self.pool.pool_id, GroupName=name)
         except self.idp.exceptions.GroupExistsException:
             pass
 
@@ -313,10 +315,10 @@ class ScenarioContext:
             params["SECRET_HASH"] = secret_hash(client_id, secret, user.username)
         with self.step(f"sign in {user.username}"):
             try:
-                result = self._idp("AdminInitiateAuth", UserPoolId=self.pool.pool_id, ClientId=client_id,
+                result = self.raw_api("AdminInitiateAuth", UserPoolId=self.pool.pool_id, ClientId=client_id,
                                    AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=params)
             except self.idp.exceptions.InvalidParameterException:
-                result = self._idp("InitiateAuth", ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                result = self.raw_api("InitiateAuth", ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                                    AuthParameters=params)
             auth = result.get("AuthenticationResult")
             if not auth:

@@ -29,14 +29,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import __version__
+from harness.version import __version__
 from harness.awsendpoint.mode import AwsEndpointError, AwsEndpointMode
 from harness.runner.backends import BackendError, PoolBackend, PoolPlan, make_backend
 from harness.runner.context import ScenarioContext
 from harness.coordinates import PoolCoordinates
 from harness.runner.keeper import TargetKeeper
 from harness.runner.launcher import LaunchError, LaunchOverlay, ProcessTarget, make_target
-from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, Verdict
+from harness.results import CheckResult, Evidence, RunHeader, RunResult, Verdict
 from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
 from harness.runner.spec import TargetSpec, bundled_spec_path
 from harness.runner.specfile import validate_check_ids
@@ -173,12 +173,10 @@ class Runner:
     def client(self) -> TargetClient | None:
         return self.keeper.client if self.keeper is not None else None
 
-    def run(self) -> RunResult:
+    def run(self, chosen: Selection | None = None) -> RunResult:
         """Run the selection (raises SpecError for a [checks."ID"] naming no check: bad usage)."""
-        catalogue = load_catalogue()
-        validate_check_ids(self.spec, catalogue)
-        selection = select(catalogue, profile=self.options.profile, keyword=self.options.keyword,
-                           families=self.options.families or None, ids=self.options.ids)
+        chosen = chosen or select_checks(self.spec, self.options)
+        catalogue, selection = chosen.catalogue, chosen.checks
         result = RunResult(header=self.header(selection))
         started = time.monotonic()
         try:
@@ -312,32 +310,58 @@ class Runner:
             reason += f" (the target process exited; last output:\n{self.target.output_tail()})"
         check = _result(s, verdict, reason, expected=expected, actual=actual, reproduction=repro, steps=steps,
                         evidence=evidence, duration_s=round(time.monotonic() - started, 3))
-        if verdict is Verdict.FAIL and s.id in self.options.expected_failures:
-            check.expected_failure = self.options.expected_failures[s.id] or "listed in the expected-failures file"
+        accept_if_expected(check, self.options.expected_failures)
         return check
+
+
+def accept_if_expected(check: CheckResult, expected: dict[str, str]) -> None:
+    """A FAIL listed in the expected-failures file is accepted, with the file's comment."""
+    if check.verdict is Verdict.FAIL and check.check_id in expected:
+        check.expected_failure = expected[check.check_id] or "listed in the expected-failures file"
 
 
 def apply_expected_failures(result: RunResult, expected: dict[str, str], catalogue: dict[str, Scenario]) -> None:
     """Mark accepted FAILs; list entries that did not fail (stale) so the run fails."""
     by_id = {r.check_id: r for r in result.results}
     stale = []
-    for check_id, comment in expected.items():
+    for check_id in expected:
         r = by_id.get(check_id)
         if r is None:
             if check_id not in catalogue:
                 stale.append(check_id)  # names no check at all: a typo or a removed check
             continue
-        if r.verdict is Verdict.FAIL:
-            r.expected_failure = comment or "listed in the expected-failures file"
-        elif r.verdict is Verdict.PASS:
+        accept_if_expected(r, expected)
+        if r.verdict is Verdict.PASS:
             stale.append(check_id)
     result.stale_expected_failures = stale
 
 
-def run(spec: TargetSpec, options: RunOptions, progress: Progress | None = None) -> RunResult:
-    """Run the selection; the target's captured output lands in ``result.target_logs``."""
-    return Runner(spec, options, progress).run()
+@dataclass(frozen=True)
+class Selection:
+    """What a run executes: the checks chosen from the catalogue (which stale expected failures are told against)."""
+
+    catalogue: dict[str, Scenario]
+    checks: list[Scenario]
 
 
-__all__ = ["ExpectedFailuresError", "RunOptions", "Runner", "apply_expected_failures", "load_expected_failures",
+def select_checks(spec: TargetSpec, options: RunOptions) -> Selection:
+    """Load the catalogue, check the spec's ``[checks."ID"]`` names, and select once.
+
+    Raises SpecError (a table naming no check) or SelectionError (a bad -k or family): bad usage.
+    """
+    catalogue = load_catalogue()
+    validate_check_ids(spec, catalogue)
+    checks = select(catalogue, profile=options.profile, keyword=options.keyword, families=options.families or None,
+                    ids=options.ids)
+    return Selection(catalogue, checks)
+
+
+def run(spec: TargetSpec, options: RunOptions, progress: Progress | None = None,
+        selection: Selection | None = None) -> RunResult:
+    """Run ``selection`` (by default: select from ``options``); the target's output lands in ``result.target_logs``."""
+    return Runner(spec, options, progress).run(selection)
+
+
+__all__ = ["ExpectedFailuresError", "RunOptions", "Runner", "Selection", "accept_if_expected", "apply_expected_failures",
+           "load_expected_failures", "select_checks",
            "reproduction", "run"]

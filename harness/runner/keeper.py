@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.runner.launcher import ContainerTarget, LaunchError, ProcessTarget
-from harness.runner.model import Evidence, Verdict
+from harness.results import Evidence, Verdict
 from harness.runner.scenario import Scenario
 from harness.runner.target import TargetClient, TargetStoppedAnswering
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.reports import printable
 from harness.runner import engine
-from harness.runner.model import CheckResult, RunResult, StepRecord
+from harness.results import CheckResult, RunResult, StepRecord
 from harness.runner.scenario import load_catalogue
 from harness.runner.spec import load_spec
 from harness.runner.transcript import TranscriptError, read_transcript

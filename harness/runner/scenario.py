@@ -12,16 +12,22 @@ decorated with its metadata::
 The function acts on the pool, the clock, the mailbox and the target through
 the context, and signals its outcome by returning (PASS) or raising
 :class:`Failure` (FAIL), :class:`Skip` (SKIP) or anything else (ERROR).
-Scenario modules live in ``scenarios/`` and are listed in ``SCENARIO_MODULES``.
+The catalogue is filled by importing every module that the installed
+distributions declare in the entry-point group ``cognito_harness.scenarios``
+(see docs/writing-a-check.md); cognito-harness declares its bundled families
+(the ``scenarios`` package) there too. An entry point that fails to load fails
+the run, naming it: a family is never dropped without a word.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import re
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, Callable
+
+from harness.runner.spec_model import REQUEST_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.runner.context import ScenarioContext
@@ -30,18 +36,14 @@ SEVERITIES = ("MUST", "SHOULD")
 PROFILES = ("baseline", "strict")
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
-SCENARIO_MODULES = (
-    "scenarios.token_validation",
-    "scenarios.token_validation_keys",  # same family: key sourcing, unknown kids, rotation
-    "scenarios.token_validation_claims",  # same family: token type, partial issuer, crit
-    "scenarios.expiry",
-    "scenarios.refresh",
-    "scenarios.logout",
-    "scenarios.federation",
-    "scenarios.email_delivery",
-    "scenarios.tenancy",
-    "scenarios.lockout",
-)
+ENTRY_POINT_GROUP = "cognito_harness.scenarios"
+"""Entry points in this group name a module (or package) whose import registers checks."""
+BUNDLED_ENTRY_POINT = "bundled"
+"""cognito-harness's own entry point: the ``scenarios`` package, which imports every bundled family."""
+
+
+class CatalogueError(RuntimeError):
+    """A scenario family could not be loaded (its entry point names a module that fails to import)."""
 
 
 class Failure(AssertionError):
@@ -120,8 +122,6 @@ def scenario(
         existing = CATALOGUE.get(id)
         if existing is not None and (existing.fn.__module__, existing.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise RuntimeError(f"scenario id {id} registered twice ({existing.fn.__module__}, {fn.__module__})")
-        from harness.runner.spec import REQUEST_NAMES
-
         unknown = [n for n in needs if n not in REQUEST_NAMES]
         if unknown:
             raise ValueError(f"scenario {id}: needs unknown request {unknown[0]!r}")
@@ -136,14 +136,23 @@ def scenario(
     return register
 
 
+def scenario_entry_points() -> list[EntryPoint]:
+    """The ``cognito_harness.scenarios`` entry points of every installed distribution, bundled first."""
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name != BUNDLED_ENTRY_POINT, ep.name))
+    if not any(ep.name == BUNDLED_ENTRY_POINT for ep in found):
+        raise CatalogueError(f"no {BUNDLED_ENTRY_POINT!r} entry point in group {ENTRY_POINT_GROUP}: cognito-harness "
+                             "is not installed (pip install -e . in a checkout), so its bundled checks cannot be found")
+    return found
+
+
 def load_catalogue() -> dict[str, Scenario]:
-    """Import every scenario module (idempotent) and return the catalogue."""
-    for module in SCENARIO_MODULES:
+    """Load every scenario family (idempotent: a module registers once) and return the catalogue."""
+    for ep in scenario_entry_points():
         try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a family not written yet
-            if exc.name != module:
-                raise
+            ep.load()
+        except Exception as exc:
+            raise CatalogueError(f"scenario entry point {ep.name} = {ep.value} (group {ENTRY_POINT_GROUP}) "
+                                 f"could not be loaded: {type(exc).__name__}: {exc}") from exc
     return CATALOGUE
 
 
@@ -254,5 +263,5 @@ def select(
     ]
 
 
-__all__ = ["CATALOGUE", "Failure", "Scenario", "SelectionError", "Skip", "keyword_matcher", "load_catalogue",
+__all__ = ["CATALOGUE", "ENTRY_POINT_GROUP", "CatalogueError", "Failure", "Scenario", "SelectionError", "Skip", "keyword_matcher", "load_catalogue",
            "scenario", "select"]

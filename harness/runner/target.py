@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
-from harness.runner.model import Evidence
+from harness.results import Evidence
 from harness.runner.scenario import Failure
 from harness.runner.spec import RequestSpec, TargetSpec
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.reports import strict_json
-from harness.runner.model import CheckResult, Evidence, RunHeader, RunResult, StepRecord
+from harness.results import CheckResult, Evidence, RunHeader, RunResult, StepRecord
 
 FORMAT = "cognito-harness-transcript/1"
 ZERO_HASH = "0" * 64

@@ -2,7 +2,7 @@
 
 A :class:`TestUser` is one person: a handle (``first.last.N1234``), an email, a
 seeded E.164 phone number and a password, all fixed by the scenario seed. What
-they sign in with depends on the pool (:class:`~harness.pool_shape.PoolShape`):
+they sign in with depends on the pool (:class:`~harness.pooldef.shape.PoolShape`):
 their email in an email-username pool, their phone in a phone-username pool,
 the handle otherwise (aliases then also sign in). ``username`` is always that
 sign-in name, and it is what the app's requests template as ``{username}``;
@@ -12,15 +12,22 @@ generated UUID in email/phone-username pools), known once they exist.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from faker import Faker
 
-from harness.pool_shape import EMAIL, PHONE, PREFERRED, PoolShape, seeded_phone_number
+from harness.pooldef.shape import EMAIL, PHONE, PREFERRED, PoolShape, seeded_phone_number
 
 DEFAULT_PASSWORD_SUFFIX = "Aa1!"
+
+
+def scenario_seed(run_seed: int, scenario_id: str) -> int:
+    """A per-scenario seed: same run seed -> same users for a scenario, whatever ran before."""
+    digest = hashlib.sha256(f"{run_seed}:{scenario_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 @dataclass
@@ -97,4 +104,4 @@ class UserFactory:
         return attrs
 
 
-__all__ = ["DEFAULT_PASSWORD_SUFFIX", "TestUser", "UserFactory"]
+__all__ = ["DEFAULT_PASSWORD_SUFFIX", "TestUser", "UserFactory", "scenario_seed"]

@@ -16,7 +16,6 @@ from typing import Callable
 from urllib.parse import urlencode
 
 from harness.engine import oauth, oauth_tokens
-from harness.engine.ops.domains import find_domain
 from harness.engine.store import Backend
 from harness.web.http import Request, Response, Router
 
@@ -103,12 +102,11 @@ def install(router: Router, backend: Backend) -> None:
                 return fn(request, request.params["pool_id"])
 
             def by_domain(request: Request) -> Response:
-                with backend.lock:
-                    found = find_domain(backend, request.params["domain"])
+                found = backend.pool_of_domain(request.params["domain"])
                 if found is None:
                     return _page("An error was encountered with the requested page.",
                                  '<p id="error">unknown domain</p>', 404)
-                return fn(request, found.pool_id)
+                return fn(request, found)
 
             for m in method.split("|"):
                 router.add(m, "/{pool_id}" + path, handler)

@@ -49,18 +49,15 @@ def install(router: Router, backend: Backend) -> None:
     @router.route("GET", "/{pool_id}/.well-known/jwks.json")
     def jwks(request: Request) -> Response:
         pool_id = request.params["pool_id"]
-        with backend.lock:
-            pool = backend.pools.get(pool_id)
-            if pool is None:
-                return Response.json({"message": f"User pool {pool_id} does not exist."}, 404)
-            keys = pool.keyring.jwks()
-            backend.events.emit(ev.JWKS_FETCH, pool_id, **_requester(request))
+        keys = backend.jwks(pool_id, **_requester(request))
+        if keys is None:
+            return Response.json({"message": f"User pool {pool_id} does not exist."}, 404)
         return Response.json(keys, headers={"Cache-Control": JWKS_CACHE})
 
     @router.route("GET", "/{pool_id}/.well-known/openid-configuration")
     def discovery(request: Request) -> Response:
         pool_id = request.params["pool_id"]
-        with backend.lock:
+        with backend.transaction():
             if pool_id not in backend.pools:
                 return Response.json({"message": f"User pool {pool_id} does not exist."}, 404)
             doc = discovery_document(backend, pool_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from harness.engine.common import find_domain
 from harness.engine.models import UserPool, UserPoolDomain
 from harness.engine.registry import operation
 from harness.errors import Err
@@ -20,13 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
 RESERVED_WORDS = ("aws", "amazon", "cognito")
-
-
-def find_domain(backend: Backend, domain: str) -> UserPoolDomain | None:
-    for pool in backend.pools.values():
-        if pool.domain_config is not None and pool.domain_config.domain == domain:
-            return pool.domain_config
-    return None
 
 
 def _cloudfront(domain: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import oidc_client
+from harness.engine.federation import user_id_claim
 from harness.engine.models import IdentityProvider, UserPool
 from harness.engine.ops.paging import page
 from harness.engine.registry import operation
@@ -35,13 +36,7 @@ REQUIRED_DETAILS = {
     "OIDC": ("client_id", "attributes_request_method", "oidc_issuer", "authorize_scopes"),
     "SAML": (),
 }
-USER_ID_CLAIM = {"Facebook": "id", "LoginWithAmazon": "user_id", "SAML": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"}
 MAX_PROVIDERS = 300
-
-
-def user_id_claim(provider_type: str) -> str:
-    """The IdP claim Cognito uses as the provider user id (``<Provider>_<id>``)."""
-    return USER_ID_CLAIM.get(provider_type, "sub")
 
 
 def describe(provider: IdentityProvider) -> dict[str, Any]:
@@ -94,17 +89,9 @@ def _check_mapping(pool: UserPool, mapping: dict[str, str]) -> None:
 
 def _bind_fake(backend: Backend, provider_type: str, details: dict[str, str]) -> dict[str, str]:
     """Point a social provider at a fake IdP, filling in its endpoints."""
-    preset = FAKE_PRESETS[provider_type]
-    registry = backend.idps
-    with registry.lock:
-        candidates = [i for i in registry.idps.values() if i.preset.name == preset]
-        fake = next((i for i in candidates if i.client_id == details.get("client_id")), None)
-        if fake is None:
-            fake = registry.idps.get(preset)
-        if fake is None:
-            fake = registry.create(preset, preset, client_id=details.get("client_id"),
-                                   client_secret=details.get("client_secret"))
-        doc = fake.discovery(registry.public_url)
+    doc = backend.idps.stand_in(FAKE_PRESETS[provider_type], details.get("client_id"), details.get("client_secret"))
+    if doc is None:
+        return dict(details)
     bound = dict(details)
     bound.update({
         "oidc_issuer": doc["issuer"],

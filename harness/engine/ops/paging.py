@@ -7,11 +7,11 @@ items are added or removed between calls, as with Cognito's own tokens.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from harness.encoding import b64url, b64url_decode
 from harness.errors import Err
 
 T = TypeVar("T")
@@ -19,13 +19,12 @@ T = TypeVar("T")
 
 def encode_token(scope: str, key: str, index: int) -> str:
     raw = json.dumps({"s": scope, "k": key, "i": index}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return b64url(raw)
 
 
 def _decode_token(token: str, scope: str) -> tuple[str, int]:
     try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        data = json.loads(b64url_decode(token).decode())
         if data["s"] != scope:
             raise ValueError("token of another listing")
         return str(data["k"]), int(data["i"])

@@ -26,11 +26,6 @@ def describe(server: ResourceServer) -> dict[str, Any]:
     return out
 
 
-def custom_scopes(pool: UserPool) -> set[str]:
-    """Every ``identifier/scope`` the pool's resource servers define."""
-    return {f"{s.identifier}/{sc['ScopeName']}" for s in pool.resource_servers.values() for sc in s.scopes}
-
-
 def _find(pool: UserPool, identifier: str) -> ResourceServer:
     server = pool.resource_servers.get(identifier)
     if server is None:

@@ -1,6 +1,6 @@
 """The control plane of a served emulator over HTTP, and small per-concern views.
 
-:class:`RemoteControl` speaks ``/_harness/`` (see harness.web.control) with the
+:class:`RemoteControl` speaks ``/_harness/`` (see harness.control.face) with the
 same method names, arguments and results as :class:`harness.control.Control`;
 the views (:class:`ClockControl`, :class:`MailboxControl`,
 :class:`FaultControl`) wrap either one for the pytest fixtures.
@@ -8,10 +8,14 @@ the views (:class:`ClockControl`, :class:`MailboxControl`,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from harness.control import Control, ControlError, check_int, check_str
+import requests
+
+from harness.control.api import Control
+from harness.control.checks import ControlError, check_int, check_str
 from harness.engine.keys import KEY_USES
 
 
@@ -26,8 +30,6 @@ class RemoteControl:
     """
 
     def __init__(self, base_url: str, timeout: float = 10.0, session: Any = None) -> None:
-        import requests
-
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = session or requests.Session()
@@ -68,8 +70,6 @@ class RemoteControl:
                   toml: str | None = None, issuer: str | None = None) -> dict[str, Any]:
         """As :meth:`Control.load_pool`; a ``path`` is read here and sent as TOML text."""
         if path is not None:
-            from pathlib import Path
-
             if definition is not None or toml is not None:
                 raise ControlError("definition", "give one of path, definition or toml")
             toml = Path(path).read_text()

@@ -1,22 +1,21 @@
 """The ``cognito-harness`` command line.
 
-Subcommands come from command modules; each exposes ``register(subparsers)``
-and sets ``run(args) -> int`` with ``set_defaults(run=...)``. A module not
-written yet (ModuleNotFoundError for exactly its name) is left out.
+Subcommands come from the command modules imported below; each exposes
+``register(subparsers)`` and sets ``run(args) -> int`` with ``set_defaults(run=...)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-from harness import __version__
+from harness.version import __version__
+from harness.cli import check_commands, serve
 
 COMMAND_MODULES = (
-    "harness.commands.serve",
-    "harness.runner.commands",  # run, list, verify, replay
+    serve,  # serve
+    check_commands,  # run, list, verify, replay
 )
 
 EXIT_USAGE = 2
@@ -30,13 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cognito-harness {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 

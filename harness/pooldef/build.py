@@ -44,8 +44,8 @@ from typing import Any
 from harness.bundled import fixture
 from harness.engine.store import Backend
 from harness.errors import CognitoError
-from harness.pooldef_reader import DefinitionTable, PoolDefinitionError
-from harness.pooldef_users import GENERATED_PASSWORD, UserHandle, UserMaker
+from harness.pooldef.reader import DefinitionTable, PoolDefinitionError
+from harness.pooldef.users import GENERATED_PASSWORD, UserHandle, UserMaker
 from harness.protocol import validate_input
 
 DEFAULT_POOL_NAME = "default.toml"
@@ -348,7 +348,7 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
         root.done()  # inline: pool_params checks the shared table once the pool's keys are read too
 
     params, file_issuer = builder.pool_params(pool_table)
-    with backend.lock:
+    with backend.transaction():
         created = builder.call(pool_table.path, "CreateUserPool", params)["UserPool"]
         pool_id = created["Id"]
         pool = backend.pool(pool_id)
@@ -439,6 +439,7 @@ __all__ = [
     "ClientHandle",
     "DEFAULT_APP_CLIENT",
     "DEFINITION_KEYS",
+    "ISSUER_MODES",
     "PoolDefinitionError",
     "PoolHandle",
     "UserHandle",

@@ -55,12 +55,12 @@ path (``quote(kid, safe="")``); they are decoded here.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any, Callable
 from urllib.parse import unquote
 
-from harness.control import Control, ControlError
+from harness.encoding import b64url_decode
+from harness.control.api import Control, ControlError
 from harness.engine.store import Backend
 from harness.errors import CognitoError
 from harness.web.http import Request, Response, Router
@@ -363,6 +363,6 @@ def install(router: Router, backend: Backend) -> None:
 
 def _segment(b64: str) -> Any:
     try:
-        return json.loads(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)))
+        return json.loads(b64url_decode(b64))
     except (ValueError, UnicodeDecodeError):
         return None

@@ -16,13 +16,14 @@ hold that lock.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from harness.encoding import pkce_s256
+from harness.engine.external_idps import DEFAULT_CLIENT_TIMEOUT
 from harness.engine.faults import take_first
 from harness.engine.keys import KeyRing, SigningKey
 from harness.engine.signing import sign_jwt
@@ -33,7 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 CODE_TTL = 600.0
 TOKEN_TTL = 3600
 MAX_FAULT_DELAY = 10.0  # a "timeout" never holds a server thread longer than this
-DEFAULT_CLIENT_TIMEOUT = 5.0  # how long the pool waits for an IdP back-channel answer
 FAULT_ENDPOINTS = ("token", "userinfo", "jwks", "discovery")
 FAULT_KINDS = ("timeout", "error")
 
@@ -271,7 +271,7 @@ class FakeIdP:
             raise IdPRequestError(400, "invalid_grant", "redirect_uri does not match")
         if issued.code_challenge:
             verifier = form.get("code_verifier", "")
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            digest = pkce_s256(verifier)
             if not verifier or not hmac.compare_digest(digest, issued.code_challenge):
                 raise IdPRequestError(400, "invalid_grant", "PKCE verification failed")
         issued.used = True
@@ -408,6 +408,18 @@ class IdPRegistry:
             fault = IdPFault(self._fault_ids, endpoint, kind, status, float(delay), error, count)
             idp.faults.append(fault)
             return fault
+
+    def stand_in(self, preset: str, client_id: str | None, client_secret: str | None) -> dict[str, Any] | None:
+        """The discovery document of the fake IdP standing in for a social provider: the one of that
+        preset with this client id, else the one named after the preset, else a new one (ExternalIdPs)."""
+        with self.lock:
+            candidates = [i for i in self.idps.values() if i.preset.name == preset]
+            fake = next((i for i in candidates if i.client_id == client_id), None)
+            if fake is None:
+                fake = self.idps.get(preset)
+            if fake is None:
+                fake = self.create(preset, preset, client_id=client_id, client_secret=client_secret)
+            return fake.discovery(self.public_url)
 
     def set_client_timeout(self, seconds: float) -> None:
         if not 0 < seconds <= 60:

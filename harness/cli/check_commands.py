@@ -11,12 +11,13 @@ target could not run a step), a report could not be written, or on bad usage;
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from harness.runner.model import (
+from harness.results import (
     EXIT_ERROR,
     EXIT_FAIL,
     EXIT_OK,
@@ -25,10 +26,14 @@ from harness.runner.model import (
     Verdict,
     combine_exit_codes,
 )
-from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue
+from harness.reports import failure_lines, family_counts
+from harness.runner import replay
+from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run, select_checks
+from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue, select
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
-from harness.runner.specfile import validate_check_ids
+from harness.runner.sinks import REPORT_SINKS
 from harness.runner.target import DEFAULT_TIMEOUT
+from harness.runner.transcript import verify_transcript
 
 
 # --- output helpers -----------------------------------------------------------------------------
@@ -78,8 +83,6 @@ def _first_line(text: str, limit: int = 160) -> str:
 
 
 def print_summary(result: RunResult, printer: Printer) -> None:
-    from harness.reports import failure_lines, family_counts
-
     printer.line()
     printer.line("Summary by family")
     header = f"  {'family':<24} {'PASS':>5} {'FAIL':>5} {'SKIP':>5} {'ERROR':>5} {'total':>6}"
@@ -130,33 +133,20 @@ def _usage_error(message: str) -> int:
     return EXIT_ERROR
 
 
-# --- writers (the OUTPUTS helper's modules) -----------------------------------------------------
-
-
-def _writers() -> list[tuple[str, str, str]]:
-    """(args attribute, module, function) for every report the run can write."""
-    return [
-        ("junit_xml", "harness.reports.junit", "write_junit"),
-        ("json", "harness.reports.jsonreport", "write_json"),
-        ("html", "harness.reports.html", "write_html"),
-        ("transcript", "harness.runner.transcript", "write_transcript"),
-    ]
+# --- reports (the sinks table shared with pytest mode) ---------------------------------------------
 
 
 def write_reports(result: RunResult, args: argparse.Namespace, printer: Printer) -> int:
-    import importlib
-
     status = EXIT_OK
-    for attr, module_name, fn_name in _writers():
-        path = getattr(args, attr, None)
+    for sink in REPORT_SINKS:
+        path = getattr(args, sink.dest, None)
         if not path:
             continue
         try:
-            writer = getattr(importlib.import_module(module_name), fn_name)
-            writer(result, path)
-            printer.line(f"wrote {attr.replace('_', '-')}: {path}")
+            sink.write(result, path)
+            printer.line(f"wrote {sink.name}: {path}")
         except Exception as exc:  # noqa: BLE001 - a report that cannot be written is an error of the run
-            print(f"cognito-harness: could not write {attr.replace('_', '-')} {path}: {exc}", file=sys.stderr)
+            print(f"cognito-harness: could not write {sink.name} {path}: {exc}", file=sys.stderr)
             status = EXIT_ERROR
     return status
 
@@ -185,8 +175,6 @@ def _seconds(value: str) -> float:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run
-
     spec_path = Path(args.target) if args.target else bundled_spec_path()
     try:
         spec = load_spec(spec_path)
@@ -205,21 +193,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         expected_failures=expected, request_timeout=args.request_timeout,
     )
     try:
-        from harness.runner.scenario import select
-
-        catalogue = load_catalogue()
-        validate_check_ids(spec, catalogue)
-        total = len(select(catalogue, profile=options.profile, keyword=options.keyword,
-                           families=options.families or None))
+        selection = select_checks(spec, options)
     except SpecError as exc:
         return _usage_error(f"bad target spec: {exc}")
     except SelectionError as exc:
         return _usage_error(str(exc))
+    total = len(selection.checks)
     printer.line(f"cognito-harness {args.profile} run: target {spec.name} ({spec.path}), seed {args.seed}, "
                  f"backend {args.backend}, {total} checks")
     if total == 0:
         printer.line("no checks selected")
-    result = run(spec, options, progress=_progress(printer, total))
+    result = run(spec, options, progress=_progress(printer, total), selection=selection)
     print_summary(result, printer)
     return combine_exit_codes(result.exit_code(), write_reports(result, args, printer))
 
@@ -229,8 +213,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def catalogue_rows(profile: str | None = None, families: list[str] | None = None,
                    keyword: str | None = None) -> list[Scenario]:
-    from harness.runner.scenario import select
-
     catalogue = load_catalogue()
     return select(catalogue, profile=profile or "strict", keyword=keyword, families=families or None)
 
@@ -249,8 +231,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _print_catalogue(rows: list[Scenario], fmt: str) -> int:
     if fmt == "json":
-        import json
-
         print(json.dumps([{
             "id": s.id, "family": s.family, "title": s.title, "severity": s.severity, "profile": s.profile,
             "requirements": list(s.requirements), "remediation": s.remediation, "needs": list(s.needs),
@@ -279,8 +259,6 @@ def _print_catalogue(rows: list[Scenario], fmt: str) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from harness.runner.transcript import verify_transcript
-
     ok, line, message = verify_transcript(args.file)
     if ok:
         print(f"{args.file}: {message or 'OK'}")
@@ -291,14 +269,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from harness.runner.replay import ReplayError, replay
-
     overrides: dict[str, Any] = {"command": ["cognito-harness", *sys.argv[1:]]}
     if args.backend:
         overrides["backend"] = args.backend
     try:
-        diff = replay(args.file, target=args.target, **overrides)
-    except ReplayError as exc:
+        diff = replay.replay(args.file, target=args.target, **overrides)
+    except replay.ReplayError as exc:
         return _usage_error(str(exc))
     print(diff.render())
     errored = any(r.verdict is Verdict.ERROR for r in diff.replayed.results)

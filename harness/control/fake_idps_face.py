@@ -1,7 +1,7 @@
 """Control plane for the fake IdPs and the PreSignUp trigger bindings, plus the IdPs themselves.
 
-Installs the fake providers' own endpoints (``/_idp/{name}/...``, see
-harness/idp/web.py) and these JSON routes (same error shape as the rest of
+The fake providers' own endpoints (``/_idp/{name}/...``) are
+harness/web/fake_idp_endpoints.py; these are the JSON routes (same error shape as the rest of
 ``/_harness``: 400/404 ``{"error", "field", "message"}``):
 
 ======  =======================================  ==================================================
@@ -33,13 +33,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from harness.control import ControlError
+from harness.control.api import ControlError
 from harness.engine.store import Backend
 from harness.engine.triggers import set_trigger
 from harness.errors import CognitoError
-from harness.idp import FakeIdPHandle, FakeIdPs
-from harness.idp import web as idp_web
-from harness.web.control import json_body, json_routes
+from harness.fake_idps import FakeIdPHandle, FakeIdPs
+from harness.control.face import json_body, json_routes
 from harness.web.http import Request, Response, Router
 
 
@@ -52,7 +51,6 @@ def _typed(data: dict[str, Any], name: str, kind: type | tuple[type, ...], what:
 
 
 def install(router: Router, backend: Backend) -> None:
-    idp_web.install(router, backend)
     idps = FakeIdPs(backend)
 
     def expected_error(exc: Exception) -> Response | None:

@@ -17,7 +17,7 @@ The session's exit status is pytest's own: 1 when any item failed or errored
 entry is stale; the CLI alone tells "could not test" (2) from "found" (1).
 ``--collect-only`` never starts the target.
 
-The hooks here are loaded by ``harness.pytest_plugin`` (the package's pytest11
+The hooks here are loaded by ``harness.pytest.plugin`` (the package's pytest11
 entry point, through its ``pytest_plugins``); they do nothing unless
 ``--cognito-target`` is given. ``--cognito-seed`` is defined here and shared:
 that plugin's fixtures read the same value.
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -34,10 +35,24 @@ from _pytest._code.code import ReprFileLocation, TerminalRepr  # the crash line 
 from _pytest.outcomes import Skipped
 
 from harness.reports import evidence_summary, printable
-from harness.runner.model import CheckResult, RunResult, Verdict
-from harness.runner.scenario import PROFILES, SEVERITIES, Scenario
+from harness.results import CheckResult, RunResult, Verdict
+from harness.runner.scenario import PROFILES, SEVERITIES, Scenario, SelectionError
 
 TOP = "cognito-harness"
+
+
+def _runner() -> SimpleNamespace:
+    """The runner, imported only when ``--cognito-target`` is given.
+
+    Deliberately lazy (the one lazy import of this module): these hooks load in every pytest
+    session (through harness.pytest.plugin), and the runner pulls in the whole emulator.
+    Module attributes are looked up at call time, so a test may stand in for them.
+    """
+    from harness.runner import engine, sinks, spec, specfile
+    from harness.runner import scenario as catalogue
+
+    return SimpleNamespace(engine=engine, catalogue=catalogue, sinks=sinks.REPORT_SINKS, load_spec=spec.load_spec,
+                           SpecError=spec.SpecError, validate_check_ids=specfile.validate_check_ids)
 
 
 class _State:
@@ -67,7 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="target spec (TOML): run the cognito-harness checks against this app as pytest items")
     group.addoption("--cognito-profile", choices=PROFILES, default="baseline",
                     help="baseline (default) or strict (adds the strict checks)")
-    # shared with harness.pytest_plugin's fixtures (which read it too; None -> their default)
+    # shared with harness.pytest.plugin's fixtures (which read it too; None -> their default)
     group.addoption("--cognito-seed", type=int, default=None, metavar="N",
                     help="seed fixing users, codes, keys and ids of the run and of the emulator fixtures "
                          "(run default: the CLI's default seed)")
@@ -91,13 +106,10 @@ def pytest_configure(config: pytest.Config) -> None:
     spec_path = config.getoption("cognito_target", None)
     if not spec_path:
         return
-    from harness.runner import engine
-    from harness.runner.scenario import SelectionError, load_catalogue, select
-    from harness.runner.spec import SpecError, load_spec
-    from harness.runner.specfile import validate_check_ids
-
+    runner = _runner()
+    engine = runner.engine
     try:
-        spec = load_spec(spec_path)
+        spec = runner.load_spec(spec_path)
     except Exception as exc:  # noqa: BLE001 - SpecError names file and key: a usage error
         raise pytest.UsageError(f"--cognito-target: {exc}") from None
     expected: dict[str, str] = {}
@@ -106,10 +118,10 @@ def pytest_configure(config: pytest.Config) -> None:
             expected = engine.load_expected_failures(config.getoption("cognito_expected_failures"))
         except engine.ExpectedFailuresError as exc:
             raise pytest.UsageError(f"--cognito-expected-failures: {exc}") from None
-    catalogue = load_catalogue()
+    catalogue = runner.catalogue.load_catalogue()
     try:
-        validate_check_ids(spec, catalogue)
-    except SpecError as exc:
+        runner.validate_check_ids(spec, catalogue)
+    except runner.SpecError as exc:
         raise pytest.UsageError(f"--cognito-target: {exc}") from None
     for family in sorted({s.family for s in catalogue.values()}):
         config.addinivalue_line("markers", f"{marker_name('family', family)}: a check of the {family} family")
@@ -123,7 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
         command=["pytest", *config.invocation_params.args],
     )
     try:
-        selection = select(catalogue, profile=options.profile, families=options.families or None)
+        selection = runner.catalogue.select(catalogue, profile=options.profile, families=options.families or None)
     except SelectionError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_STATE] = _State(spec, options, {s.id: s for s in selection})
@@ -256,33 +268,21 @@ def _run_once(session: pytest.Session, state: _State) -> None:
     """Run every still-selected check in one go (one target launch), then write the asked-for reports."""
     if state.result is not None or state.run_error is not None:
         return
-    from harness.runner import engine
-
+    runner = _runner()
     ids = [item.name for item in session.items if isinstance(item, CognitoCheck)]
     state.options.ids = ids
     try:
-        result = engine.run(state.spec, state.options)
+        result = runner.engine.run(state.spec, state.options)
     except Exception as exc:  # noqa: BLE001 - every item then errors with the reason
         state.run_error = f"cognito-harness could not run the checks: {type(exc).__name__}: {exc}"
         return
     state.result = result
     state.by_id = {r.check_id: r for r in result.results}
     config = session.config
-    writers = []
-    if config.getoption("cognito_json"):
-        from harness.reports.jsonreport import write_json
-
-        writers.append((write_json, config.getoption("cognito_json")))
-    if config.getoption("cognito_html"):
-        from harness.reports.html import write_html
-
-        writers.append((write_html, config.getoption("cognito_html")))
-    if config.getoption("cognito_transcript"):
-        from harness.runner.transcript import write_transcript
-
-        writers.append((write_transcript, config.getoption("cognito_transcript")))
-    for write, path in writers:
-        state.reports.append(str(write(result, path)))
+    for sink in runner.sinks:  # pytest writes its own JUnit XML (--junit-xml): no --cognito-junit-xml
+        path = config.getoption(f"cognito_{sink.dest}", None)
+        if path:
+            state.reports.append(str(sink.write(result, path)))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -20,10 +20,12 @@ or a 404 for an unknown pool, key, user or fault).
 
 from __future__ import annotations
 
+import dataclasses
+import tomllib
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 
-from harness.control_checks import (
+from harness.control.checks import (
     ControlError,
     check_choice,
     check_instant,
@@ -36,11 +38,14 @@ from harness.engine import events as ev
 from harness.engine import snapshot as snap
 from harness.engine import tokens
 from harness.engine.common import find_user
+from harness.engine.events import KEY_PUBLISHED, KEY_RETIRED, KEY_UNPUBLISHED, TOKEN_MINTED
 from harness.engine.faults import FAULT_KINDS
 from harness.engine.keys import KEY_USES, SigningKey
 from harness.engine.models import AppClient, UserPool
 from harness.engine.signing import SIGN_MODES, Signer, foreign_key, public_jwk, signer_for, with_overrides
-from harness.engine.events import TOKEN_MINTED, KEY_PUBLISHED, KEY_UNPUBLISHED, KEY_RETIRED
+from harness.pooldef import build as pooldef
+from harness.protocol import service_model
+from harness.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -79,10 +84,8 @@ class Control:
 
     def info(self) -> dict[str, Any]:
         """Version, seed, region, clock and a summary of every pool."""
-        from harness import __version__
-
         b = self.backend
-        with b.lock:
+        with b.transaction():
             pools = [
                 {
                     "pool_id": p.pool_id,
@@ -129,11 +132,6 @@ class Control:
         """Create a pool from a definition (harness.pooldef): a file ``path``, a parsed
         ``definition`` dict or ``toml`` text; none of them = fixtures/pools/default.toml.
         Returns the handle (ids, client secrets, users with passwords) as a dict."""
-        import dataclasses
-        import tomllib
-
-        from harness import pooldef
-
         given = [name for name, value in (("path", path), ("definition", definition), ("toml", toml))
                  if value is not None]
         if len(given) > 1:
@@ -224,8 +222,6 @@ class Control:
         count: int | None = None,
     ) -> dict[str, Any]:
         """Arm a fault (see harness.engine.faults for kinds); ``count`` None = until cleared."""
-        from harness.protocol import service_model
-
         check_choice("kind", kind, FAULT_KINDS)
         if operation is not None:
             check_str("operation", operation)
@@ -276,7 +272,7 @@ class Control:
 
     def keys(self, pool_id: str) -> list[dict[str, Any]]:
         """Every key of the pool, oldest first: kid, use, active, published, JWK and public PEM."""
-        with self.backend.lock:
+        with self.backend.transaction():
             pool = self._pool(pool_id)
             pool.keyring.ensure_active()
             return [self._describe(k) for k in pool.keyring.keys]
@@ -291,7 +287,7 @@ class Control:
             check_choice("uses", use, KEY_USES)
         if not isinstance(unpublish_old, bool):
             raise ControlError("unpublish_old", f"expected true or false, got {unpublish_old!r}")
-        with self.backend.lock:
+        with self.backend.transaction():
             pool = self._pool(pool_id)
             old = {use: pool.keyring.active(use).kid for use in uses}  # type: ignore[arg-type]
             made = pool.keyring.rotate(tuple(dict.fromkeys(uses)), unpublish_old=unpublish_old)  # type: ignore[arg-type]
@@ -304,7 +300,7 @@ class Control:
 
     def retire_key(self, pool_id: str, kid: str) -> dict[str, Any]:
         """Stop a key signing (a fresh key takes over its use); it stays published."""
-        with self.backend.lock:
+        with self.backend.transaction():
             pool = self._pool(pool_id)
             key = self._key(pool, kid)
             was_active = key.active
@@ -317,7 +313,7 @@ class Control:
             return {"retired": self._describe(key), "replacement": self._describe(replacement) if replacement else None}
 
     def _set_published(self, pool_id: str, kid: str, published: bool) -> dict[str, Any]:
-        with self.backend.lock:
+        with self.backend.transaction():
             pool = self._pool(pool_id)
             key = self._key(pool, kid)
             pool.keyring.set_published(key.kid, published)
@@ -397,7 +393,7 @@ class Control:
             check_number("expires_in", expires_in)
         iat = None if issued_at is None else int(check_instant("issued_at", issued_at))
         b = self.backend
-        with b.lock:
+        with b.transaction():
             pool = self._pool(pool_id)
             client = self._client(pool, client_id)
             user = find_user(pool, username)
@@ -415,12 +411,11 @@ class Control:
             final = with_overrides(built, overrides)
             if isinstance(final.get("jti"), str):
                 pool.jti_origin[final["jti"]] = session.origin_jti
-            token = signer(final, header_overrides)
             b.events.emit(
                 TOKEN_MINTED, pool.pool_id, username=user.username, sub=user.sub, client_id=client.client_id,
                 token_use=token_use, sign_with=sign_with, jti=final.get("jti"), origin_jti=session.origin_jti,
             )
-            return token
+        return signer(final, header_overrides)  # claims built under the lock, signed after it
 
     def _signer(self, pool: UserPool, token_use: str, sign_with: str) -> Signer:
         """The signing function for one ``sign_with`` mode (rules in harness.engine.signing)."""
@@ -486,15 +481,6 @@ class Control:
         except snap.SnapshotError as exc:
             raise ControlError(f"snapshot.{exc.field}" if exc.field != "snapshot" else "snapshot", str(exc)) from None
         return self.info()
-
-
-def __getattr__(name: str) -> Any:
-    """``RemoteControl`` and the per-concern views live in harness.control_client."""
-    if name in ("RemoteControl", "ClockControl", "MailboxControl", "FaultControl"):
-        from harness import control_client
-
-        return getattr(control_client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Control", "ControlError", "SIGN_WITH_HELP"]

@@ -21,31 +21,40 @@ Fixtures:
   fault views (clock set back to real time and faults cleared after the test).
 * ``cognito_idp``: a real boto3 ``cognito-idp`` client pointed at the emulator.
 
-Importing this module starts nothing; the emulator starts when a test first asks.
+Importing this module starts nothing; the emulator starts when a test first asks for it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from types import SimpleNamespace
 
 import pytest
 
 DEFAULT_SEED = 1234
 
 
-def _present(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 # The runner's pytest mode (``pytest --cognito-target spec.toml``) lives in its own
-# module and is loaded with this plugin once it exists.
-pytest_plugins = [m for m in ("harness.runner.pytest_mode",) if _present(m)]
+# module, always loaded with this plugin.
+pytest_plugins = ["harness.pytest.target_mode"]
+
+
+def _emulator() -> SimpleNamespace:
+    """The emulator's pieces the fixtures use, imported when a test first asks for one.
+
+    Deliberately lazy (the one lazy import of this module): this plugin is loaded in every
+    pytest session of every project that installs cognito-harness, and the emulator (boto3,
+    faker, cryptography, the engine) takes about a second to import.
+    """
+    from harness import control, pooldef, server
+    from harness.engine import common
+
+    return SimpleNamespace(Emulator=server.Emulator, Control=control.Control, load_pool=pooldef.load_pool,
+                           secret_hash=common.secret_hash, ClockControl=control.ClockControl,
+                           MailboxControl=control.MailboxControl, FaultControl=control.FaultControl)
 
 
 # --- options -----------------------------------------------------------------------------------
@@ -54,21 +63,11 @@ pytest_plugins = [m for m in ("harness.runner.pytest_mode",) if _present(m)]
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Command-line options of the cognito-harness plugin.
 
-    EXTENSION POINT: further options (e.g. issue 4's ``--cognito-target``) go in this
-    function or in ``harness/runner/pytest_mode.py``'s own ``pytest_addoption``
-    (loaded automatically through ``pytest_plugins`` above), in the same group.
-    ``--cognito-seed`` is shared: when pytest_mode is present it defines it and
-    the fixtures here read the same value.
+    The runner's options (``--cognito-target``...) are defined by
+    ``harness/pytest/target_mode.py`` in the same group; ``--cognito-seed`` is
+    defined there too, and the fixtures here read the same value.
     """
     group = parser.getgroup("cognito-harness", "cognito-harness (local Amazon Cognito)")
-    if "harness.runner.pytest_mode" not in pytest_plugins:  # else that module defines the same option
-        group.addoption(
-            "--cognito-seed",
-            type=int,
-            default=None,
-            metavar="N",
-            help=f"seed fixing ids, codes, keys and generated users (default {DEFAULT_SEED})",
-        )
     group.addoption(
         "--cognito-pool",
         metavar="FILE",
@@ -102,10 +101,8 @@ class CognitoPool:
 
     def secret_hash(self, username: str, client: str | None = None) -> str | None:
         """SECRET_HASH for ``username`` with a client that has a secret (None for a public client)."""
-        from harness.engine.common import secret_hash
-
         c = self.clients[client] if client else self.handle.client
-        return secret_hash(c.client_id, c.client_secret, username) if c.client_secret else None
+        return _emulator().secret_hash(c.client_id, c.client_secret, username) if c.client_secret else None
 
     def sign_in(self, username: str, password: str | None = None, client: str | None = None) -> dict[str, Any]:
         """USER_PASSWORD_AUTH through a real InitiateAuth call; returns the AuthenticationResult."""
@@ -129,9 +126,7 @@ def _seed(config: pytest.Config) -> int:
 @pytest.fixture(scope="session")
 def cognito_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
     """One in-process emulator for the session, on a free 127.0.0.1 port."""
-    from harness.server import Emulator
-
-    emulator = Emulator.start(seed=_seed(request.config))
+    emulator = _emulator().Emulator.start(seed=_seed(request.config))
     try:
         yield emulator
     finally:
@@ -147,19 +142,15 @@ def cognito_idp(cognito_emulator: Any) -> Any:
 @pytest.fixture()
 def cognito_control(cognito_emulator: Any) -> Any:
     """The control plane (:class:`harness.control.Control`) of the emulator."""
-    from harness.control import Control
-
-    return Control(cognito_emulator.backend)
+    return _emulator().Control(cognito_emulator.backend)
 
 
 @pytest.fixture()
 def cognito_pool(request: pytest.FixtureRequest, cognito_emulator: Any, cognito_idp: Any,
                  cognito_control: Any) -> CognitoPool:
     """A fresh emulator state with the pool definition loaded (every test starts equal)."""
-    from harness.pooldef import load_pool
-
     cognito_control.reset(_seed(request.config))
-    handle = load_pool(cognito_emulator.backend, request.config.getoption("cognito_pool"))
+    handle = _emulator().load_pool(cognito_emulator.backend, request.config.getoption("cognito_pool"))
     default = handle.client
     return CognitoPool(
         pool_id=handle.pool_id,
@@ -180,24 +171,18 @@ def cognito_pool(request: pytest.FixtureRequest, cognito_emulator: Any, cognito_
 @pytest.fixture()
 def cognito_clock(cognito_control: Any) -> Iterator[Any]:
     """The virtual clock (``now``, ``freeze``, ``unfreeze``, ``advance``, ``set``); real time again afterwards."""
-    from harness.control_client import ClockControl
-
-    yield ClockControl(cognito_control)
+    yield _emulator().ClockControl(cognito_control)
     cognito_control.backend.clock.reset()
 
 
 @pytest.fixture()
 def cognito_mailbox(cognito_control: Any) -> Any:
     """Every email/SMS the pool sent (``messages``, ``latest``, ``latest_code``, ``clear``)."""
-    from harness.control_client import MailboxControl
-
-    return MailboxControl(cognito_control)
+    return _emulator().MailboxControl(cognito_control)
 
 
 @pytest.fixture()
 def cognito_faults(cognito_control: Any) -> Iterator[Any]:
     """Fault injection (``arm``, ``list``, ``clear``); every fault is cleared after the test."""
-    from harness.control_client import FaultControl
-
-    yield FaultControl(cognito_control)
+    yield _emulator().FaultControl(cognito_control)
     cognito_control.clear_faults()

@@ -1,7 +1,7 @@
 """The fake IdPs' HTTP face: ``/_idp/{name}/...`` on the emulator's router.
 
 Only protocol plumbing lives here (parse, apply faults, render); the rules are
-:class:`harness.idp.provider.FakeIdP`'s. Handlers never take the pool lock.
+:class:`harness.fake_idps.provider.FakeIdP`'s. Handlers never take the pool lock.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import html
 import time
 from typing import TYPE_CHECKING, Callable
 
-from harness.idp.provider import FakeIdP, IdPRequestError
+from harness.fake_idps.provider import FakeIdP, IdPRequestError
 from harness.web.http import Request, Response, Router
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.idp.provider import PRESETS, FakeIdP, IdPFault, IdPRegistry, IdPRequestError, IdPUser
+from harness.fake_idps.provider import PRESETS, FakeIdP, IdPFault, IdPRegistry, IdPRequestError, IdPUser
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -115,6 +115,9 @@ class FakeIdPs:
     """The Python face of ``backend.idps``."""
 
     def __init__(self, backend: Backend) -> None:
+        if not isinstance(backend.idps, IdPRegistry):
+            raise TypeError("this backend has no fake IdPs: build it with Backend(external_idps=IdPRegistry) "
+                            "(harness.server.Emulator does)")
         self.registry: IdPRegistry = backend.idps
 
     def create(self, name: str, preset: str = "oidc", *, client_id: str | None = None,

@@ -1,6 +1,6 @@
 """The users of a pool definition: ``[[users]]`` seed users and ``generated_users`` Faker people.
 
-Split from harness/pooldef.py. Both fit the pool's shape: in a pool whose
+Split from harness/pooldef/build.py. Both fit the pool's shape: in a pool whose
 username is the email (or phone), a seed user's ``username`` is that email
 (or phone) and generated people are created with theirs; the pool's own
 username is then a generated UUID, kept as ``pool_username``.
@@ -15,12 +15,12 @@ from faker import Faker
 
 from harness.engine.common import find_user, secret_hash
 from harness.engine.models import User
-from harness.pool_shape import EMAIL, PHONE, PoolShape, seeded_phone_number
-from harness.pooldef_reader import DefinitionTable
+from harness.pooldef.shape import EMAIL, PHONE, PoolShape, seeded_phone_number
+from harness.pooldef.reader import DefinitionTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
-    from harness.pooldef import ClientHandle
+    from harness.pooldef.build import ClientHandle
 
 GENERATED_PASSWORD = "Generated-Passw0rd!"
 USER_STATUSES = ("CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED")

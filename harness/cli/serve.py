@@ -14,7 +14,12 @@ import sys
 import threading
 from typing import Any
 
-from harness import __version__
+from harness.coordinates import PoolCoordinates, hosted_ui_url
+from harness.engine.store import Backend
+from harness.fake_idps import IdPRegistry
+from harness.pooldef import PoolDefinitionError, load_pool
+from harness.server import Emulator
+from harness.version import __version__
 
 DEFAULT_PORT = 9229
 
@@ -44,8 +49,6 @@ def register(subparsers: Any) -> None:
 
 def exports(emulator_url: str, handle: Any, client_name: str | None, region: str) -> list[tuple[str, str]]:
     """(name, value) pairs of the environment contract for one loaded pool."""
-    from harness.coordinates import PoolCoordinates, hosted_ui_url
-
     client = handle.clients[client_name] if client_name else handle.client
     coords = PoolCoordinates(
         region=region, pool_id=handle.pool_id, client_id=client.client_id,
@@ -61,11 +64,7 @@ def exports(emulator_url: str, handle: Any, client_name: str | None, region: str
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.engine.store import Backend
-    from harness.pooldef import PoolDefinitionError, load_pool
-    from harness.server import Emulator
-
-    backend = Backend(seed=args.seed, region=args.region)
+    backend = Backend(seed=args.seed, region=args.region, external_idps=IdPRegistry)
     if args.frozen_clock:
         backend.clock.freeze()
     try:
