@@ -135,6 +135,22 @@ def test_discovery_names_the_hosted_ui_endpoints_that_are_served(world: World) -
     assert requests.get(doc["userinfo_endpoint"], timeout=10).status_code == 400
 
 
+def test_discovery_is_the_pools_own_recorded_and_unknown_pools_are_404(world: World) -> None:
+    """The engine builds the document and records the fetch (Backend.discovery); the face only serves it."""
+    mark = world.emu.backend.events.last_seq
+    answer = requests.get(f"{world.base}/.well-known/openid-configuration", headers={"User-Agent": "oidc-lib/1"},
+                          timeout=10)
+    doc = answer.json()
+    assert answer.headers["Cache-Control"] == "public, max-age=3600"
+    assert doc["issuer"] == world.base and doc["jwks_uri"] == f"{world.base}/.well-known/jwks.json"
+    assert doc == world.emu.backend.discovery(world.pool_id)
+    fetches = world.emu.backend.events.list("discovery.fetch", pool_id=world.pool_id, since=mark)
+    assert [e.data.get("user_agent") for e in fetches] == ["oidc-lib/1", None]  # the direct call: no requester
+    missing = requests.get(f"{world.emu.url}/us-east-1_nope/.well-known/openid-configuration", timeout=10)
+    assert missing.status_code == 404 and "us-east-1_nope does not exist" in missing.json()["message"]
+    assert world.emu.backend.discovery("us-east-1_nope") is None
+
+
 # --- the full federated code flow ---------------------------------------------------------------
 
 

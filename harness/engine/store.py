@@ -2,8 +2,9 @@
 
 This is the one place mutable emulator state lives, and :class:`Backend` is the
 one door into it: cognito-idp operations enter through :meth:`Backend.call`;
-the hosted UI, the well-known endpoints, pool definitions and the control plane
-enter through :meth:`Backend.transaction` (or the lookups below). Both take the
+the hosted UI, pool definitions and the control plane enter through
+:meth:`Backend.transaction`; the well-known endpoints through their lookups
+(:meth:`Backend.jwks`, :meth:`Backend.discovery`). Both take the
 store lock (:class:`~harness.engine.storelock.StoreLock`), so concurrent HTTP
 requests see a consistent pool and events come out in one order.
 The external IdPs the pool federates with are injected (:class:`ExternalIdPs`):
@@ -21,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.clock import Clock
 from harness.engine.common import find_domain
-from harness.engine.events import FAULT_TRIGGERED, JWKS_FETCH, EventLog
+from harness.engine.discovery import discovery_document
+from harness.engine.events import DISCOVERY_FETCH, FAULT_TRIGGERED, JWKS_FETCH, EventLog
 from harness.engine.external_idps import ExternalIdPs, NoFakeIdPs
 from harness.engine.faults import Faults
 from harness.engine.keys import KeyRing
@@ -141,6 +143,16 @@ class Backend:
             keys = pool.keyring.jwks()
             self.events.emit(JWKS_FETCH, pool_id, **requester)
             return keys
+
+    def discovery(self, pool_id: str, **requester: str) -> dict[str, Any] | None:
+        """The pool's OpenID discovery document (None: no such pool), recorded as a fetch by ``requester``."""
+        with self._lock:
+            pool = self.pools.get(pool_id)
+            if pool is None:
+                return None
+            doc = discovery_document(pool_id, self.issuer(pool), self.jwks_url(pool), self.settings.public_url)
+            self.events.emit(DISCOVERY_FETCH, pool_id, **requester)
+            return doc
 
     def pool_of_domain(self, domain: str) -> str | None:
         """The id of the pool whose hosted-UI domain prefix is ``domain``, if any."""
