@@ -202,7 +202,6 @@ FAKE_ENGINE = '''
 import sys
 sys.path.insert(0, {root!r})
 import harness.runner.engine as engine
-import harness.runner.scenario as scenario_module
 from harness.runner.scenario import Scenario
 from tests.runner_samples import sample_result
 
@@ -212,14 +211,23 @@ def _noop(ctx):
 FAKE = {{r.check_id: Scenario(id=r.check_id, family=r.family, title=r.title, severity=r.severity, profile=r.profile,
                               requirements=tuple(r.requirements), remediation=r.remediation, fn=_noop)
         for r in sample_result().results}}
-scenario_module.load_catalogue = lambda: FAKE
+engine.load_catalogue = lambda: FAKE  # what engine.select_checks reads at configure
 RUNS = []
 
-def fake_run(spec, options, progress=None):
-    RUNS.append(list(options.ids))
+def fake_run(spec, options, sinks=(), selection=None):
+    assert selection is not None and options.ids is None, "the selection is made once, at collection"
+    assert all(s is FAKE[s.id] for s in selection.checks) and selection.catalogue is FAKE
+    RUNS.append([s.id for s in selection.checks])
     assert len(RUNS) == 1, "the selection must run once per session"
     result = sample_result()
-    result.results = [r for r in result.results if r.check_id in options.ids]
+    result.results = [r for r in result.results if r.check_id in RUNS[0]]
+    result.header.selection = list(RUNS[0])
+    for sink in sinks:  # the events the real engine sends, in its order
+        sink.run_started(result.header)
+        for check in result.results:
+            sink.check_started(FAKE[check.check_id])
+            sink.check_finished(check)
+        sink.run_finished(result)
     return result
 
 engine.run = fake_run
@@ -263,3 +271,32 @@ def test_a_stale_expected_failure_fails_an_otherwise_green_session(tmp_path: Pat
     proc = subprocess.run(cmd + ["--cognito-target", str(REFERENCE), "-k", "TV-VALID-ACCESS", "-q"], cwd=wd,
                           capture_output=True, text=True, timeout=TIMEOUT)
     assert "1 passed" in proc.stdout and proc.returncode == 1, proc.stdout[-3000:]
+
+
+WITHOUT_STALE = '''
+_sample_with_stale = sample_result
+
+def sample_result():
+    result = _sample_with_stale()
+    result.stale_expected_failures = []
+    return result
+'''
+
+
+def test_report_files_are_the_runs_sinks_and_a_failed_write_fails_the_session(tmp_path: Path) -> None:
+    """The --cognito-* reports come from the runner's sink table and hear the run's events; one that
+    cannot be written is named and fails an otherwise green session, as it makes the CLI's run an error."""
+    wd = tmp_path / "reports"
+    cmd = _isolated(wd)
+    (wd / "conftest.py").write_text(FAKE_ENGINE.format(root=str(ROOT)) + WITHOUT_STALE, encoding="utf-8")
+    args = ["--cognito-target", str(REFERENCE), "-k", "TV-VALID-ACCESS", "-q", "--cognito-json", str(wd / "r.json")]
+    green = subprocess.run(cmd + args, cwd=wd, capture_output=True, text=True, timeout=TIMEOUT)
+    assert green.returncode == 0 and "1 passed" in green.stdout, green.stdout[-3000:] + green.stderr[-2000:]
+    assert f"wrote {wd / 'r.json'}" in green.stdout
+    report = json.loads((wd / "r.json").read_text(encoding="utf-8"))
+    assert [c["check_id"] for c in report["results"]] == ["TV-VALID-ACCESS"]
+
+    broken = subprocess.run(cmd + args + ["--cognito-html", str(wd)], cwd=wd, capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    assert "1 passed" in broken.stdout and broken.returncode == 1, broken.stdout[-3000:]
+    assert f"could not write html {wd}: " in broken.stdout

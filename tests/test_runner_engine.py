@@ -13,6 +13,7 @@ import pytest
 from harness.runner.engine import (
     ExpectedFailuresError,
     RunOptions,
+    Selection,
     apply_expected_failures,
     load_expected_failures,
     run,
@@ -29,6 +30,7 @@ from harness.runner.scenario import (
     scenario,
     select,
 )
+from harness.runner.sinks import RunSink
 from harness.runner.spec import bundled_spec_path, load_spec
 from harness.runner.target import HarnessError
 
@@ -326,3 +328,41 @@ def test_an_exact_check_id_selects_only_that_check() -> None:
     assert [s.id for s in select(cat, keyword="tv-exp-expired")] == ["TV-EXP-EXPIRED"]
     assert [s.id for s in select(cat, keyword="TV-EXP")] == ["TV-EXP-EXPIRED", "TV-EXP-EXPIRED-ID"]
     assert [s.id for s in select(cat, keyword="TV-STRICT-ONE")] == ["TV-STRICT-ONE"]
+
+
+class RecordingSink(RunSink):
+    """Writes down every event the run sends it."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def run_started(self, header: RunHeader) -> None:
+        self.events.append(("run_started", list(header.selection)))
+
+    def check_started(self, scenario: Scenario) -> None:
+        self.events.append(("check_started", scenario.id))
+
+    def check_finished(self, check: CheckResult) -> None:
+        self.events.append(("check_finished", (check.check_id, check.verdict)))
+
+    def run_finished(self, result: RunResult) -> None:
+        self.events.append(("run_finished", result))
+
+
+def test_a_given_selection_runs_as_it_is_and_every_sink_hears_each_step(temp_scenarios: list[str]) -> None:
+    spec = load_spec(bundled_spec_path())
+    catalogue = load_catalogue()
+    chosen = Selection(catalogue, [catalogue["TEST-RUN-SKIP"], catalogue["TEST-RUN-BOOM"]])
+    first, second = RecordingSink(), RecordingSink()
+    # the options would select nothing: the selection given is not made again from them
+    options = RunOptions(keyword="NOTHING-MATCHES-THIS", expected_failures={"TEST-RUN-SKIP": "", "NO-SUCH-CHECK": ""})
+    result = run(spec, options, sinks=[first, second], selection=chosen)
+    assert [r.check_id for r in result.results] == ["TEST-RUN-SKIP", "TEST-RUN-BOOM"]
+    assert first.events == second.events == [
+        ("run_started", ["TEST-RUN-SKIP", "TEST-RUN-BOOM"]),
+        ("check_started", "TEST-RUN-SKIP"), ("check_finished", ("TEST-RUN-SKIP", Verdict.SKIP)),
+        ("check_started", "TEST-RUN-BOOM"), ("check_finished", ("TEST-RUN-BOOM", Verdict.ERROR)),
+        ("run_finished", result),
+    ]
+    # run_finished comes after the expected failures are applied (told against the selection's catalogue)
+    assert result.stale_expected_failures == ["NO-SUCH-CHECK"]

@@ -15,140 +15,22 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any
 
-from harness.results import (
-    EXIT_ERROR,
-    EXIT_FAIL,
-    EXIT_OK,
-    CheckResult,
-    RunResult,
-    Verdict,
-    combine_exit_codes,
-)
-from harness.reports import failure_lines, family_counts
+from harness.cli.terminal import Printer, TerminalSink, report_lines
+from harness.results import EXIT_ERROR, EXIT_FAIL, EXIT_OK, Verdict, combine_exit_codes
 from harness.runner import replay
 from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run, select_checks
 from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue, select
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
-from harness.runner.sinks import REPORT_SINKS
+from harness.runner.sinks import report_files
 from harness.runner.target import DEFAULT_TIMEOUT
 from harness.runner.transcript import verify_transcript
-
-
-# --- output helpers -----------------------------------------------------------------------------
-
-
-class Printer:
-    """Terminal output: colour only on a TTY (and never with NO_COLOR)."""
-
-    COLOURS = {Verdict.PASS: "32", Verdict.FAIL: "31", Verdict.SKIP: "33", Verdict.ERROR: "35"}
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self.colour = hasattr(self.stream, "isatty") and self.stream.isatty() and not os.environ.get("NO_COLOR")
-
-    def paint(self, verdict: Verdict, text: str) -> str:
-        return f"\033[{self.COLOURS[verdict]}m{text}\033[0m" if self.colour else text
-
-    def line(self, text: str = "") -> None:
-        print(text, file=self.stream, flush=True)
-
-
-def _progress(printer: Printer, total: int) -> Callable[[str, Any], None]:
-    done = {"n": 0}
-    width = len(str(total))
-
-    def report(kind: str, obj: Any) -> None:
-        if kind != "result":
-            return
-        done["n"] += 1
-        check: CheckResult = obj
-        tail = ""
-        if check.verdict is Verdict.SKIP:
-            tail = f"  ({check.reason})"
-        elif check.verdict in (Verdict.FAIL, Verdict.ERROR):
-            tail = f"  ({_first_line(check.reason)})"
-            if check.expected_failure:
-                tail += f" [expected failure: {_first_line(check.expected_failure, 80)}]"
-        printer.line(f"[{done['n']:>{width}}/{total}] {printer.paint(check.verdict, f'{check.verdict.value:<5}')} "
-                     f"{check.check_id:<24} {check.title}{tail}")
-
-    return report
-
-
-def _first_line(text: str, limit: int = 160) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return first if len(first) <= limit else first[: limit - 3] + "..."
-
-
-def print_summary(result: RunResult, printer: Printer) -> None:
-    printer.line()
-    printer.line("Summary by family")
-    header = f"  {'family':<24} {'PASS':>5} {'FAIL':>5} {'SKIP':>5} {'ERROR':>5} {'total':>6}"
-    printer.line(header)
-    printer.line("  " + "-" * (len(header) - 2))
-    for family, row in family_counts(result).items():
-        printer.line(f"  {family:<24} {row['PASS']:>5} {row['FAIL']:>5} {row['SKIP']:>5} {row['ERROR']:>5} "
-                     f"{row['total']:>6}")
-    counts = result.counts()
-    printer.line("  " + "-" * (len(header) - 2))
-    printer.line(f"  {'all':<24} {counts['PASS']:>5} {counts['FAIL']:>5} {counts['SKIP']:>5} {counts['ERROR']:>5} "
-                 f"{counts['total']:>6}")
-    problems = [r for r in result.results if r.verdict in (Verdict.FAIL, Verdict.ERROR)]
-    if problems:
-        printer.line()
-        printer.line("Failures and errors")
-        shown_errors: dict[str, list[str]] = {}  # one block per distinct ERROR reason (a dead target)
-        for check in problems:
-            if check.verdict is Verdict.ERROR and check.reason in shown_errors:
-                shown_errors[check.reason].append(check.check_id)
-                continue
-            if check.verdict is Verdict.ERROR:
-                shown_errors[check.reason] = []
-            printer.line()
-            for i, text in enumerate(failure_lines(check)):
-                printer.line(("  " if i else "") + (printer.paint(check.verdict, text) if i == 0 else text))
-        for reason, ids in shown_errors.items():
-            if ids:
-                printer.line()
-                printer.line(f"{len(ids)} more checks ERROR with the same reason ({_first_line(reason, 80)}): "
-                             f"{', '.join(ids)}")
-    if result.stale_expected_failures:
-        printer.line()
-        printer.line("Stale expected failures (listed, but they did not fail; remove them):")
-        for check_id in result.stale_expected_failures:
-            printer.line(f"  {check_id}")
-    printer.line()
-    verdict = {EXIT_OK: "OK", EXIT_FAIL: "FAILED", EXIT_ERROR: "ERROR"}[result.exit_code()]
-    accepted = sum(1 for r in result.results if r.verdict is Verdict.FAIL and r.expected_failure)
-    failed = f"{counts['FAIL']} failed" + (f" ({accepted} expected)" if accepted else "")
-    printer.line(f"{verdict}: {counts['PASS']} passed, {failed}, {counts['SKIP']} skipped, "
-                 f"{counts['ERROR']} errors in {result.duration_s:.2f}s (seed {result.header.seed}, "
-                 f"target {result.header.target}, backend {result.header.backend})")
 
 
 def _usage_error(message: str) -> int:
     print(f"cognito-harness: error: {message}", file=sys.stderr)
     return EXIT_ERROR
-
-
-# --- reports (the sinks table shared with pytest mode) ---------------------------------------------
-
-
-def write_reports(result: RunResult, args: argparse.Namespace, printer: Printer) -> int:
-    status = EXIT_OK
-    for sink in REPORT_SINKS:
-        path = getattr(args, sink.dest, None)
-        if not path:
-            continue
-        try:
-            sink.write(result, path)
-            printer.line(f"wrote {sink.name}: {path}")
-        except Exception as exc:  # noqa: BLE001 - a report that cannot be written is an error of the run
-            print(f"cognito-harness: could not write {sink.name} {path}: {exc}", file=sys.stderr)
-            status = EXIT_ERROR
-    return status
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -186,7 +68,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             expected = load_expected_failures(args.expected_failures)
         except ExpectedFailuresError as exc:
             return _usage_error(str(exc))
-    printer = Printer()
     options = RunOptions(
         profile=args.profile, keyword=args.keyword, families=list(args.family or []), seed=args.seed,
         backend=args.backend, command=["cognito-harness", *sys.argv[1:]] if sys.argv else [],
@@ -198,14 +79,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _usage_error(f"bad target spec: {exc}")
     except SelectionError as exc:
         return _usage_error(str(exc))
-    total = len(selection.checks)
-    printer.line(f"cognito-harness {args.profile} run: target {spec.name} ({spec.path}), seed {args.seed}, "
-                 f"backend {args.backend}, {total} checks")
-    if total == 0:
-        printer.line("no checks selected")
-    result = run(spec, options, progress=_progress(printer, total), selection=selection)
-    print_summary(result, printer)
-    return combine_exit_codes(result.exit_code(), write_reports(result, args, printer))
+    printer = Printer()
+    files = report_files(lambda dest: getattr(args, dest, None))
+    result = run(spec, options, sinks=[TerminalSink(printer), *files], selection=selection)
+    return combine_exit_codes(result.exit_code(), report_lines(files, printer))
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -334,4 +211,4 @@ def register(subparsers: Any) -> None:
     replay_p.set_defaults(run=cmd_replay)
 
 
-__all__ = ["cmd_list", "cmd_replay", "cmd_run", "cmd_verify", "print_summary", "register", "write_reports"]
+__all__ = ["cmd_list", "cmd_replay", "cmd_run", "cmd_verify", "register"]

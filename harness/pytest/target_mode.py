@@ -25,6 +25,7 @@ that plugin's fixtures read the same value.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -48,24 +49,24 @@ def _runner() -> SimpleNamespace:
     session (through harness.pytest.plugin), and the runner pulls in the whole emulator.
     Module attributes are looked up at call time, so a test may stand in for them.
     """
-    from harness.runner import engine, sinks, spec, specfile
-    from harness.runner import scenario as catalogue
+    from harness.runner import engine, sinks, spec
 
-    return SimpleNamespace(engine=engine, catalogue=catalogue, sinks=sinks.REPORT_SINKS, load_spec=spec.load_spec,
-                           SpecError=spec.SpecError, validate_check_ids=specfile.validate_check_ids)
+    return SimpleNamespace(engine=engine, report_files=sinks.report_files, load_spec=spec.load_spec,
+                           SpecError=spec.SpecError)
 
 
 class _State:
-    """Per-session: the spec, options, selection and (after the first setup) the run's result."""
+    """Per-session: the spec, options, selection (made once, at configure) and, after the first setup, the result."""
 
-    def __init__(self, spec: Any, options: Any, scenarios: dict[str, Scenario]) -> None:
+    def __init__(self, spec: Any, options: Any, selection: Any) -> None:
         self.spec = spec
         self.options = options
-        self.scenarios = scenarios
+        self.selection = selection  # harness.runner.engine.Selection
         self.result: RunResult | None = None
         self.by_id: dict[str, CheckResult] = {}
         self.run_error: str | None = None
         self.reports: list[str] = []
+        self.report_errors: list[str] = []
 
 
 _STATE = pytest.StashKey[_State]()
@@ -118,13 +119,6 @@ def pytest_configure(config: pytest.Config) -> None:
             expected = engine.load_expected_failures(config.getoption("cognito_expected_failures"))
         except engine.ExpectedFailuresError as exc:
             raise pytest.UsageError(f"--cognito-expected-failures: {exc}") from None
-    catalogue = runner.catalogue.load_catalogue()
-    try:
-        runner.validate_check_ids(spec, catalogue)
-    except runner.SpecError as exc:
-        raise pytest.UsageError(f"--cognito-target: {exc}") from None
-    for family in sorted({s.family for s in catalogue.values()}):
-        config.addinivalue_line("markers", f"{marker_name('family', family)}: a check of the {family} family")
     seed = config.getoption("cognito_seed", None)
     options = engine.RunOptions(
         profile=config.getoption("cognito_profile"),
@@ -135,10 +129,14 @@ def pytest_configure(config: pytest.Config) -> None:
         command=["pytest", *config.invocation_params.args],
     )
     try:
-        selection = runner.catalogue.select(catalogue, profile=options.profile, families=options.families or None)
+        selection = engine.select_checks(spec, options)
+    except runner.SpecError as exc:
+        raise pytest.UsageError(f"--cognito-target: {exc}") from None
     except SelectionError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[_STATE] = _State(spec, options, {s.id: s for s in selection})
+    for family in sorted({s.family for s in selection.catalogue.values()}):
+        config.addinivalue_line("markers", f"{marker_name('family', family)}: a check of the {family} family")
+    config.stash[_STATE] = _State(spec, options, selection)
 
 
 class CognitoCatalogue(pytest.Collector):
@@ -260,29 +258,32 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     state = config.stash.get(_STATE, None)
     if state is None:
         return
-    top = CognitoCatalogue.from_parent(session, name=TOP, nodeid=TOP, scenarios=list(state.scenarios.values()))
+    top = CognitoCatalogue.from_parent(session, name=TOP, nodeid=TOP, scenarios=list(state.selection.checks))
     items.extend(session.genitems(top))  # collect reports and itemcollected hooks, as for files
 
 
 def _run_once(session: pytest.Session, state: _State) -> None:
-    """Run every still-selected check in one go (one target launch), then write the asked-for reports."""
+    """Run the checks still selected after ``-k``/``-m`` in one go (one target launch), writing the reports.
+
+    The selection made at configure is narrowed to the items left, not made again; pytest's
+    reporter is the terminal, the report files are the run's sinks.
+    """
     if state.result is not None or state.run_error is not None:
         return
     runner = _runner()
-    ids = [item.name for item in session.items if isinstance(item, CognitoCheck)]
-    state.options.ids = ids
+    kept = dataclasses.replace(state.selection, checks=[item.scenario for item in session.items
+                                                        if isinstance(item, CognitoCheck)])
+    # pytest writes its own JUnit XML (--junit-xml): no --cognito-junit-xml, so that row finds no option
+    files = runner.report_files(lambda dest: session.config.getoption(f"cognito_{dest}", None))
     try:
-        result = runner.engine.run(state.spec, state.options)
+        result = runner.engine.run(state.spec, state.options, sinks=files, selection=kept)
     except Exception as exc:  # noqa: BLE001 - every item then errors with the reason
         state.run_error = f"cognito-harness could not run the checks: {type(exc).__name__}: {exc}"
         return
     state.result = result
     state.by_id = {r.check_id: r for r in result.results}
-    config = session.config
-    for sink in runner.sinks:  # pytest writes its own JUnit XML (--junit-xml): no --cognito-junit-xml
-        path = config.getoption(f"cognito_{sink.dest}", None)
-        if path:
-            state.reports.append(str(sink.write(result, path)))
+    state.reports = [str(f.written) for f in files if f.written is not None]
+    state.report_errors = [f.error for f in files if f.error is not None]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -307,12 +308,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                       + ", ".join(result.stale_expected_failures), red=True)
     for path in state.reports:
         tr.write_line(f"wrote {path}")
+    for error in state.report_errors:
+        tr.write_line(error, red=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stale expected-failure entries fail the session, as they fail the CLI run."""
+    """Stale expected-failure entries and reports that could not be written fail the session, as in the CLI."""
     state = session.config.stash.get(_STATE, None)
-    if state is not None and state.result is not None and state.result.stale_expected_failures and exitstatus == 0:
+    if state is None or state.result is None or exitstatus != 0:
+        return
+    if state.result.stale_expected_failures or state.report_errors:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -2,7 +2,8 @@
 
 The order of work for one run:
 
-1. select scenarios (profile, ``-k``, ``--family``, or an exact id list);
+1. select scenarios once (profile, ``-k``, ``--family``, or an exact id list), or
+   take a selection the caller made (pytest mode selects at collection);
 2. start the pool backend and prepare the pool once (the coordinates the app
    receives through its environment);
 3. start the target (a launch failure makes every selected check ERROR with
@@ -15,6 +16,9 @@ The order of work for one run:
    with steps and evidence. A target that stops answering a request of the
    check FAILs the check; one that cannot be brought up for it ERRORs it;
 5. stop the target and the backend, apply the expected-failures list.
+
+Every step is told to the run's sinks (harness/runner/sinks.py): the terminal
+printer, the report files.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Sequence
 
 from harness.version import __version__
 from harness.awsendpoint.mode import AwsEndpointError, AwsEndpointMode
@@ -38,6 +42,7 @@ from harness.runner.keeper import TargetKeeper
 from harness.runner.launcher import LaunchError, LaunchOverlay, ProcessTarget, make_target
 from harness.results import CheckResult, Evidence, RunHeader, RunResult, Verdict
 from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
+from harness.runner.sinks import RunSink
 from harness.runner.spec import TargetSpec, bundled_spec_path
 from harness.runner.specfile import validate_check_ids
 from harness.runner.target import (
@@ -47,10 +52,6 @@ from harness.runner.target import (
     TargetStoppedAnswering,
     TargetUnreachable,
 )
-
-Progress = Callable[[str, Any], None]
-"""Called with ("start", Scenario) before and ("result", CheckResult) after each check."""
-
 
 @dataclass
 class RunOptions:
@@ -141,10 +142,10 @@ def _result(s: Scenario, verdict: Verdict, reason: str = "", **kw: Any) -> Check
 class Runner:
     """One run: owns the backend and the target for its duration."""
 
-    def __init__(self, spec: TargetSpec, options: RunOptions, progress: Progress | None = None) -> None:
+    def __init__(self, spec: TargetSpec, options: RunOptions, sinks: Sequence[RunSink] = ()) -> None:
         self.spec = spec
         self.options = options
-        self.progress = progress or (lambda kind, obj: None)
+        self.sinks = tuple(sinks)
         self.plan = PoolPlan.for_spec(spec)
         self.backend: PoolBackend | None = None
         self.target: Any = None
@@ -174,23 +175,32 @@ class Runner:
         return self.keeper.client if self.keeper is not None else None
 
     def run(self, chosen: Selection | None = None) -> RunResult:
-        """Run the selection (raises SpecError for a [checks."ID"] naming no check: bad usage)."""
-        chosen = chosen or select_checks(self.spec, self.options)
+        """Run ``chosen`` as it is, or select from the options when None.
+
+        Selecting raises SpecError (a [checks."ID"] naming no check) or SelectionError: bad usage.
+        """
+        chosen = chosen if chosen is not None else select_checks(self.spec, self.options)
         catalogue, selection = chosen.catalogue, chosen.checks
         result = RunResult(header=self.header(selection))
+        for sink in self.sinks:
+            sink.run_started(result.header)
         started = time.monotonic()
         try:
             setup_error = self._setup() if selection else None
             for s in selection:
-                self.progress("start", s)
+                for sink in self.sinks:
+                    sink.check_started(s)
                 check = (_result(s, Verdict.ERROR, setup_error, reproduction=reproduction(self.spec, self.options, s.id))
                          if setup_error else self._run_one(s))
                 result.results.append(check)
-                self.progress("result", check)
+                for sink in self.sinks:
+                    sink.check_finished(check)
         finally:
             self._teardown(result)
         apply_expected_failures(result, self.options.expected_failures, catalogue)
         result.duration_s = round(time.monotonic() - started, 3)
+        for sink in self.sinks:
+            sink.run_finished(result)
         return result
 
     # --- setup and teardown --------------------------------------------------------------------
@@ -356,10 +366,14 @@ def select_checks(spec: TargetSpec, options: RunOptions) -> Selection:
     return Selection(catalogue, checks)
 
 
-def run(spec: TargetSpec, options: RunOptions, progress: Progress | None = None,
+def run(spec: TargetSpec, options: RunOptions, sinks: Sequence[RunSink] = (),
         selection: Selection | None = None) -> RunResult:
-    """Run ``selection`` (by default: select from ``options``); the target's output lands in ``result.target_logs``."""
-    return Runner(spec, options, progress).run(selection)
+    """Run ``selection`` (by default: select from ``options``), telling ``sinks`` each step.
+
+    A given selection runs as it is: nothing is selected again. The target's output
+    lands in ``result.target_logs``.
+    """
+    return Runner(spec, options, sinks).run(selection)
 
 
 __all__ = ["ExpectedFailuresError", "RunOptions", "Runner", "Selection", "accept_if_expected", "apply_expected_failures",

@@ -23,7 +23,7 @@ from harness.runner.spec import load_spec
 from harness.runner.transcript import TranscriptError, read_transcript
 
 ABSENT = "(absent)"
-OVERRIDABLE = ("seed", "profile", "backend", "expected_failures", "command", "progress")
+OVERRIDABLE = ("seed", "profile", "backend", "expected_failures", "command", "sinks")
 
 
 class ReplayError(Exception):
@@ -222,8 +222,8 @@ def replay(path: str | os.PathLike[str], target: str | os.PathLike[str] | None =
     """Re-run a transcript's selection and compare; raises ReplayError when it cannot replay.
 
     ``overrides`` may set ``seed``, ``profile``, ``backend``, ``expected_failures``
-    (check id -> comment), ``command`` (recorded in the new header) and ``progress``
-    (the engine's progress callback). Everything else comes from the transcript.
+    (check id -> comment), ``command`` (recorded in the new header) and ``sinks``
+    (where the re-run's events go: harness/runner/sinks.py). Everything else comes from the transcript.
     """
     unknown = sorted(set(overrides) - set(OVERRIDABLE))
     if unknown:
@@ -265,7 +265,7 @@ def replay(path: str | os.PathLike[str], target: str | os.PathLike[str] | None =
     for key in ("seed", "profile", "backend"):
         if key in overrides and overrides[key] != getattr(header, key):
             notes.append(f"{key} overridden: {getattr(header, key)} -> {overrides[key]}")
-    replayed = engine.run(spec, options, overrides.get("progress"))
+    replayed = engine.run(spec, options, overrides.get("sinks", ()))
     if replayed.header.pool_definition != header.pool_definition:
         notes.append("the pool definition differs from the recorded one")
     verdicts, steps = compare(original, replayed)
