@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from harness.coordinates import TEST_KEY
@@ -93,4 +92,6 @@ class Emulator:
             **TEST_CREDENTIALS,
         }
         options.update(kwargs)
+        import boto3  # third-party, deliberately lazy: `serve` never needs it, and it costs ~0.2 s of start-up
+
         return boto3.client("cognito-idp", **options)

@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from harness.control import Control
@@ -279,6 +278,8 @@ class RemoteBackend(PoolBackend):
         self._coords: PoolCoordinates | None = None
 
     def start(self) -> None:
+        import boto3  # third-party, deliberately lazy: only a remote backend needs its own client (start-up time)
+
         self.idp = boto3.client("cognito-idp", endpoint_url=self.url, region_name=self.region,
                                 config=Config(retries=ONE_ATTEMPT, connect_timeout=5, read_timeout=15),
                                 **TEST_CREDENTIALS)
