@@ -199,10 +199,10 @@ def test_front_routes_by_sni_and_refuses_other_names(tmp_path: Path) -> None:
         assert (status, json.loads(body)["upstream"]) == (200, "us") and ("DNS", IDP) in cert["subjectAltName"]
         with pytest.raises(ssl.SSLError):
             _tls_get(front.address, "s3.amazonaws.com", ca.cert_path)
-        assert front.log.refused_handshakes == ["s3.amazonaws.com"]
+        assert front.log.refused == ["s3.amazonaws.com"]
         status, body, _ = _tls_get(front.address, IDP, ca.cert_path, host_header=IDP_EU)  # TLS name != Host
         assert status == 421 and b"not served on this connection" in body
-        assert front.log.served == {IDP_EU: 1, IDP: 1}
+        assert front.log.admitted == {IDP_EU: 1, IDP: 1}
     finally:
         front.stop()
         us.close()
@@ -236,7 +236,7 @@ def test_proxy_refuses_every_other_host_with_a_403_naming_it(mode: AwsEndpointMo
         assert named in answer and b"nothing leaves this machine" in answer
     assert mode.proxy.log.refused == ["example.com:443", f"{IDP}:80", "cognito-identity.us-east-1.amazonaws.com:443",
                                       "example.org", IDP]
-    assert mode.proxy.log.tunnels == {}
+    assert mode.proxy.log.admitted == {}
     # and through a real client: the refusal surfaces as a proxy error, not a connection elsewhere
     with pytest.raises(requests.exceptions.ProxyError, match="403"):
         requests.get("https://example.com/", proxies={"https": mode.proxy.url}, timeout=5)
@@ -274,7 +274,7 @@ def test_botocore_reaches_the_cognito_idp_api_through_the_mode(mode: AwsEndpoint
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [f"https://{IDP}", pool.pool_id]
-    assert mode.front is not None and mode.front.log.served.get(IDP, 0) >= 1
+    assert mode.front is not None and mode.front.log.admitted.get(IDP, 0) >= 1
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
@@ -291,7 +291,7 @@ def test_node_https_that_ignores_proxies_reaches_the_pool_through_the_private_ho
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == "200"
-    assert mode.proxy is not None and mode.proxy.log.tunnels == {}  # Node's https ignores HTTPS_PROXY
+    assert mode.proxy is not None and mode.proxy.log.admitted == {}  # Node's https ignores HTTPS_PROXY
     assert mode.front is not None and mode.front.address[1] == 443 and mode.front.address[0] != "127.0.0.1"
     assert Path("/etc/hosts").read_text().count(IDP) == 0  # only the app's view changed
 

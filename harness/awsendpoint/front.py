@@ -14,12 +14,13 @@ import json
 import socket
 import ssl
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from harness.awsendpoint.ca import RunCA
+from harness.awsendpoint.hitlog import HitLog
 
 HANDSHAKE_TIMEOUT = 10.0
 UPSTREAM_TIMEOUT = 30.0
@@ -64,19 +65,6 @@ class Upstream:
         return json.dumps(doc, separators=(",", ":")).encode()
 
 
-@dataclass
-class FrontLog:
-    """What the front saw: handshakes refused (with the SNI asked for) and requests served per host."""
-
-    refused_handshakes: list[str] = field(default_factory=list)
-    served: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, host: str) -> None:
-        with self.lock:
-            self.served[host] = self.served.get(host, 0) + 1
-
-
 def _handler(front: TLSFront) -> type[BaseHTTPRequestHandler]:
     class FrontHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -110,7 +98,7 @@ def _handler(front: TLSFront) -> type[BaseHTTPRequestHandler]:
                 self._reply(502, [("Content-Type", "text/plain")],
                             f"cognito-harness AWS endpoint front: the emulator did not answer ({exc})\n".encode())
                 return
-            front.log.count(host)
+            front.log.admit(host)
             self._reply(status, headers, b"" if self.command == "HEAD" else data, length=len(data))
 
         def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes, close: bool = False,
@@ -167,7 +155,7 @@ class TLSFront:
             raise ValueError(f"the TLS front binds loopback only, not {address[0]!r}")
         self.upstreams = {u.host: u for u in upstreams}
         self.default_host = upstreams[0].host
-        self.log = FrontLog()
+        self.log = HitLog()  # TLS names refused at the handshake; requests served per host
         self._contexts = {u.host: self._context_for(ca, u.host) for u in upstreams}
         self.context = self._contexts[self.default_host]
         for ctx in self._contexts.values():
@@ -191,8 +179,7 @@ class TLSFront:
         name = (server_name or self.default_host).lower()
         ctx = self._contexts.get(name)
         if ctx is None:
-            with self.log.lock:
-                self.log.refused_handshakes.append(name)
+            self.log.refuse(name)
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         sock.context = ctx
         sock.sni_host = name  # type: ignore[union-attr] - read by the handler
@@ -228,4 +215,4 @@ def bind_probe(address: tuple[str, int]) -> OSError | None:
     return None
 
 
-__all__ = ["FrontLog", "TLSFront", "Upstream", "bind_probe"]
+__all__ = ["TLSFront", "Upstream", "bind_probe"]

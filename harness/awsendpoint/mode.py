@@ -125,11 +125,11 @@ class AwsEndpointMode:
         if self.ca is not None:
             data["ca_sha256"] = self.ca.fingerprint
         if self.proxy is not None:
-            data.update(proxy=self.proxy.url, tunnels=dict(self.proxy.log.tunnels),
+            data.update(proxy=self.proxy.url, tunnels=dict(self.proxy.log.admitted),
                         refused_by_proxy=list(self.proxy.log.refused))
         if self.front is not None:
-            data.update(tls_front="%s:%d" % self.front.address, served_by_front=dict(self.front.log.served),
-                        refused_tls_names=list(self.front.log.refused_handshakes))
+            data.update(tls_front="%s:%d" % self.front.address, served_by_front=dict(self.front.log.admitted),
+                        refused_tls_names=list(self.front.log.refused))
         data["private_hosts_file"] = self.isolation.available
         data["routing"] = ("HTTPS_PROXY and a private /etc/hosts (" + self.isolation.reason + ")"
                            if self.hosts_path is not None else

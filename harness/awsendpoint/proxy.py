@@ -16,33 +16,16 @@ import selectors
 import socket
 import socketserver
 import threading
-from dataclasses import dataclass, field
 from typing import Iterator
 from urllib.parse import urlsplit
 
 from harness.awsendpoint.front import MAX_BODY_BYTES, Upstream
+from harness.awsendpoint.hitlog import HitLog
 
 MAX_HEADER_LINE = 8192
 MAX_HEADER_LINES = 100
 TUNNEL_IDLE_SECONDS = 120.0
 HTTPS_PORT = 443
-
-
-@dataclass
-class ProxyLog:
-    """What the proxy did: hosts refused (``host:port``) and tunnels opened per served host."""
-
-    refused: list[str] = field(default_factory=list)
-    tunnels: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def refuse(self, what: str) -> None:
-        with self.lock:
-            self.refused.append(what)
-
-    def tunnel(self, host: str) -> None:
-        with self.lock:
-            self.tunnels[host] = self.tunnels.get(host, 0) + 1
 
 
 def _split_authority(authority: str, default_port: int) -> tuple[str, int | None]:
@@ -116,7 +99,7 @@ def _handler(proxy: InterceptingProxy) -> type[socketserver.StreamRequestHandler
                 upstream = socket.create_connection(front, timeout=10)
             except OSError as exc:
                 return self._refuse(502, f"the TLS front for {host} ({exc})", "")
-            proxy.log.tunnel(host)
+            proxy.log.admit(host)
             with proxy.track(upstream):
                 self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 self.wfile.flush()
@@ -144,7 +127,7 @@ def _handler(proxy: InterceptingProxy) -> type[socketserver.StreamRequestHandler
                 status, out_headers, data = upstream.forward(method, path, headers, body)
             except OSError as exc:
                 return self._refuse(502, f"the emulator for {host} ({exc})", "")
-            proxy.log.tunnel(host)
+            proxy.log.admit(host)
             head = [f"HTTP/1.1 {status} -"] + [f"{k}: {v}" for k, v in out_headers]
             head += [f"Content-Length: {len(data)}", "Connection: close", "", ""]
             self.wfile.write("\r\n".join(head).encode("latin-1") + (b"" if method == "HEAD" else data))
@@ -198,7 +181,7 @@ class InterceptingProxy:
                 raise ValueError(f"the proxy tunnels to loopback only; {host} -> {front[0]!r}")
         self.fronts = {h.lower(): f for h, f in fronts.items()}
         self.upstreams = {h.lower(): u for h, u in upstreams.items()}
-        self.log = ProxyLog()
+        self.log = HitLog()  # hosts refused (host:port); tunnels opened per host
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._server = _Server(address, _handler(self))
@@ -242,4 +225,4 @@ class InterceptingProxy:
             self._open.clear()
 
 
-__all__ = ["InterceptingProxy", "ProxyLog"]
+__all__ = ["InterceptingProxy"]
