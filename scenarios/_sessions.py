@@ -93,21 +93,17 @@ class Exposure:
     remaining: int  # seconds its exp still allowed when the probing began
 
     @property
-    def at_once(self) -> bool:
-        return self.window.closed and len(self.window.probes) == 1
-
-    @property
     def seconds(self) -> float:
         """The window to judge: when the app was seen refusing it; if it never was, until its exp (nothing
         seen says it would be refused earlier, so that is the only safe assumption)."""
-        if self.at_once:
+        if self.window.at_once:
             return 0.0
         if self.window.closed:
             return round(self.window.seconds, 1)
         return float(max(self.remaining, round(self.window.seconds, 1)))
 
     def describe(self) -> str:
-        if self.at_once:
+        if self.window.at_once:
             return "refused at once"
         if self.window.closed:
             return f"accepted, then refused after {self.window.seconds:.1f} s ({len(self.window.probes)} probes)"

@@ -45,3 +45,15 @@ def test_zero_bound_probes_once() -> None:
     t = FakeTime()
     w = measure_window(lambda: (False, ""), 0, clock=t.clock, sleep=t.sleep)
     assert not w.closed and len(w.probes) == 1
+
+
+def test_closed_at_the_first_probe_even_when_that_probe_took_time() -> None:
+    t = FakeTime()
+
+    def slow_refusal() -> tuple[bool, str]:
+        t.now += 0.004  # the request itself takes a few milliseconds
+        return True, "401"
+
+    w = measure_window(slow_refusal, 30, clock=t.clock, sleep=t.sleep)
+    assert w.at_once and w.seconds > 0
+    assert w.describe(closed="refused") == "refused at the first probe"

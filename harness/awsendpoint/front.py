@@ -13,7 +13,6 @@ import http.client
 import json
 import socket
 import ssl
-import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 from harness.awsendpoint.ca import RunCA
 from harness.awsendpoint.hitlog import HitLog
+from harness.awsendpoint.serving import BackgroundServing
 
 HANDSHAKE_TIMEOUT = 10.0
 UPSTREAM_TIMEOUT = 30.0
@@ -162,7 +162,7 @@ class TLSFront:
             ctx.sni_callback = self._pick_certificate
         self._server = _TLSServer(address, _handler(self))
         self._server.front = self
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServing(self._server, f"aws-front-{self.address[1]}")
 
     @staticmethod
     def _context_for(ca: RunCA, host: str) -> ssl.SSLContext:
@@ -191,17 +191,11 @@ class TLSFront:
         return str(host), int(port)
 
     def start(self) -> TLSFront:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"aws-front-{self.address[1]}", daemon=True)
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._serving.stop()
 
 
 def bind_probe(address: tuple[str, int]) -> OSError | None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from harness.awsendpoint.front import MAX_BODY_BYTES, Upstream
 from harness.awsendpoint.hitlog import HitLog
+from harness.awsendpoint.serving import BackgroundServing
 
 MAX_HEADER_LINE = 8192
 MAX_HEADER_LINES = 100
@@ -185,7 +186,7 @@ class InterceptingProxy:
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._server = _Server(address, _handler(self))
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServing(self._server, "aws-proxy")
 
     @contextlib.contextmanager
     def track(self, sock: socket.socket) -> Iterator[socket.socket]:
@@ -205,17 +206,11 @@ class InterceptingProxy:
         return f"http://{host}:{port}"
 
     def start(self) -> InterceptingProxy:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="aws-proxy", daemon=True)
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._serving.stop()
         with self._open_lock:
             for sock in list(self._open):
                 try:

@@ -37,8 +37,13 @@ class Window:
     bound: float
     probes: list[Probe] = field(default_factory=list)
 
+    @property
+    def at_once(self) -> bool:
+        """Closed at the first probe: there was no window (its elapsed time is never exactly 0)."""
+        return self.closed and len(self.probes) == 1
+
     def describe(self, opened: str = "open", closed: str = "closed") -> str:
-        if self.closed and self.seconds == 0:
+        if self.at_once:
             return f"{closed} at the first probe"
         if self.closed:
             return f"{closed} after {self.seconds:.1f} s ({len(self.probes)} probes)"
