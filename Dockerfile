@@ -1,6 +1,11 @@
 # cognito-harness: the local Cognito User Pool emulator as a container.
 #   docker build -t cognito-harness .
-#   docker run --rm -p 9229:9229 cognito-harness
+#   export COGNITO_HARNESS_CONTROL_TOKEN="$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+#   docker run --rm -p 127.0.0.1:9229:9229 -e COGNITO_HARNESS_CONTROL_TOKEN cognito-harness
+# The server binds 0.0.0.0 inside the container, so `serve` refuses to start without a control
+# token: every /_harness call must send `Authorization: Bearer $COGNITO_HARNESS_CONTROL_TOKEN`
+# (RemoteControl reads the variable). Publish on 127.0.0.1 only: the control plane mints tokens and
+# reads private keys and passwords.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

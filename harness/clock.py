@@ -7,9 +7,27 @@ the whole emulator at once instead of sleeping.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
+
+EARLIEST = 0.0
+"""The earliest instant the clock shows: the epoch (tokens carry ``iat`` as a non-negative NumericDate)."""
+LATEST = 253402300799.0
+"""The latest: 9999-12-31T23:59:59Z, the last second an ISO-8601 date (and Python's datetime) can show."""
+
+
+class ClockRangeError(ValueError):
+    """An instant the clock cannot represent (not finite, before the epoch, after year 9999)."""
+
+
+def representable(instant: float) -> float:
+    """``instant`` as a float, or ClockRangeError when no date can show it."""
+    if not math.isfinite(instant) or not EARLIEST <= instant <= LATEST:
+        raise ClockRangeError(f"{instant!r} is outside the instants the clock can show "
+                              f"({EARLIEST:.0f} .. {LATEST:.0f}: 1970-01-01 .. 9999-12-31T23:59:59Z)")
+    return float(instant)
 
 
 @dataclass(frozen=True)
@@ -19,6 +37,17 @@ class ClockState:
     mode: str  # "real" | "frozen" | "offset"
     now: float
     offset: float
+
+
+def check_state(state: ClockState) -> None:
+    """ClockRangeError unless a clock could take ``state`` (:meth:`Clock.restore`)."""
+    if state.mode not in ("real", "frozen", "offset"):
+        raise ClockRangeError(f"unknown clock mode {state.mode!r}")
+    representable(state.now)
+    if not math.isfinite(state.offset):
+        raise ClockRangeError(f"offset {state.offset!r} is not finite")
+    if state.mode != "frozen":
+        representable(time.time() + state.offset)
 
 
 class Clock:
@@ -57,9 +86,10 @@ class Clock:
         return ClockState(mode=self.mode, now=self.now(), offset=self._offset)
 
     def freeze(self, at: float | None = None) -> float:
-        """Stop time at ``at`` (default: now)."""
+        """Stop time at ``at`` (default: now). Every change below refuses an instant it cannot
+        represent (ClockRangeError) and then leaves the clock as it was."""
         with self._lock:
-            self._frozen_at = self.now() if at is None else float(at)
+            self._frozen_at = representable(self.now() if at is None else float(at))
             return self._frozen_at
 
     def unfreeze(self) -> None:
@@ -72,6 +102,9 @@ class Clock:
     def advance(self, seconds: float) -> float:
         """Move time forward (or back, with a negative value) by ``seconds``."""
         with self._lock:
+            if not math.isfinite(seconds):
+                raise ClockRangeError(f"cannot advance by {seconds!r} seconds")
+            representable(self.now() + seconds)
             if self._frozen_at is not None:
                 self._frozen_at += seconds
             else:
@@ -81,11 +114,19 @@ class Clock:
     def set(self, at: float) -> float:
         """Jump to an absolute instant, keeping the current mode."""
         with self._lock:
+            at = representable(float(at))
             if self._frozen_at is not None:
-                self._frozen_at = float(at)
+                self._frozen_at = at
             else:
-                self._offset = float(at) - time.time()
+                self._offset = at - time.time()
             return self.now()
+
+    def restore(self, state: ClockState) -> None:
+        """Take the mode, instant and offset of a :meth:`state` (a snapshot's) in one step."""
+        check_state(state)
+        with self._lock:
+            self._frozen_at = state.now if state.mode == "frozen" else None
+            self._offset = 0.0 if state.mode == "frozen" else state.offset
 
     def reset(self) -> None:
         """Back to real time."""

@@ -83,7 +83,9 @@ class _Validator:
                 raise self.type_error(path, "array", value)
             self._length(shape, value, path, "length")
             for i, item in enumerate(value, 1):
-                if item is None:
+                if item is None:  # a dense list: the handlers read every member (AWS refuses nulls too)
+                    self.problems.append(f"Value null at '{path}.{i}.member' failed to satisfy constraint: "
+                                         "Member must not be null")
                     continue
                 self.check(shape.member, item, f"{path}.{i}.member")
         elif kind == "map":
@@ -92,8 +94,11 @@ class _Validator:
             self._length(shape, value, path, "length")
             for k, v in value.items():
                 self.check(shape.key, k, f"{path}.key")
-                if v is not None:
-                    self.check(shape.value, v, f"{path}.{k}.value")
+                if v is None:
+                    self.problems.append(f"Value null at '{path}.{k}.value' failed to satisfy constraint: "
+                                         "Member must not be null")
+                    continue
+                self.check(shape.value, v, f"{path}.{k}.value")
         elif kind == "string":
             if not isinstance(value, str):
                 raise self.type_error(path, "string", value)

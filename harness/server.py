@@ -9,6 +9,7 @@ foreground (``cognito-harness serve``)::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.config import Config
@@ -16,10 +17,13 @@ from botocore.config import Config
 from harness.coordinates import TEST_KEY
 from harness.control import face as control_face
 from harness.control import fake_idps_face
+from harness.control.client import RemoteControl
+from harness.control.guard import ControlPlaneGuard, TokenError, is_loopback_host
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
 from harness.web import cognito_idp_api, fake_idp_endpoints, oauth2, wellknown
-from harness.web.http import HTTPService, Router
+from harness.web.http import Router
+from harness.web.serving import HTTPService
 
 FACES = (cognito_idp_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, oauth2)
 """Every HTTP face the emulator serves, in routing order: each exposes ``install(router, backend)``."""
@@ -38,7 +42,12 @@ def build_router(backend: Backend) -> Router:
 
 
 class Emulator:
-    """One emulated Cognito (all pools) reachable over HTTP on 127.0.0.1."""
+    """One emulated Cognito (all pools) reachable over HTTP on 127.0.0.1.
+
+    ``control_token``: every ``/_harness`` request must carry it (see
+    harness.control.guard, which also refuses foreign Hosts and Origins and
+    non-JSON writes); ``allowed_hosts``: more names the control plane answers to.
+    """
 
     def __init__(
         self,
@@ -47,10 +56,22 @@ class Emulator:
         port: int = 0,
         seed: int | None = None,
         region: str = "us-east-1",
+        control_token: str | None = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
+        if control_token is None and not is_loopback_host(host):  # refused before anything is bound
+            raise TokenError(f"host {host!r} is not a loopback address: the control plane needs a control_token")
         self.backend = backend or Backend(seed=seed, region=region, external_idps=IdPRegistry)
-        self.http = HTTPService(build_router(self.backend), host=host, port=port)
+        self.control_token = control_token
+        self.guard = ControlPlaneGuard(build_router(self.backend), token=control_token, allowed_hosts=allowed_hosts)
+        self.http = HTTPService(self.guard, host=host, port=port)
+        self.guard.allow_host(self.http.host)
         self.backend.settings.public_url = self.http.url
+
+    def set_public_url(self, url: str) -> None:
+        """Where apps reach this emulator (issuer, JWKS); its host is one the control plane answers to."""
+        self.guard.allow_host(url)
+        self.backend.settings.public_url = url.rstrip("/")
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -82,6 +103,10 @@ class Emulator:
     @property
     def region(self) -> str:
         return self.backend.settings.region
+
+    def remote_control(self, **kwargs: Any) -> RemoteControl:
+        """The control plane over HTTP (:class:`RemoteControl`), with this emulator's control token."""
+        return RemoteControl(self.url, token=self.control_token or "", **kwargs)
 
     def boto3_client(self, **kwargs: Any) -> Any:
         """A real boto3 cognito-idp client pointed at this emulator."""

@@ -1,13 +1,16 @@
 """Dockerfile and docker-compose.yml agree with each other and with the real CLI.
 
 No container engine runs here, so the files are parsed and checked: the port,
-the command (it must parse with the real ``cognito-harness serve`` flags), and
-the healthcheck (it must hit the control plane on that port).
+the command (it must parse with the real ``cognito-harness serve`` flags), the
+healthcheck (it must hit the control plane on that port, with the token), and
+the exposure: published on 127.0.0.1 only, the control token passed from the
+environment and never written in the files.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -18,7 +21,12 @@ from typing import Any
 
 import pytest
 
+from harness.cli.serve import ControlAccess, ServeRefused
+from harness.control.guard import TOKEN_ENV
+from harness.server import Emulator
+
 yaml = pytest.importorskip("yaml")
+TOKEN = "container-test-token-0123456789ab"
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 9229
@@ -112,6 +120,7 @@ def test_compose_healthcheck_hits_the_control_plane() -> None:
     assert test[0] in ("CMD", "CMD-SHELL")
     line = " ".join(test[1:])
     assert f"http://127.0.0.1:{PORT}/_harness" in line or f"http://localhost:{PORT}/_harness" in line
+    assert "Authorization" in line and TOKEN_ENV in line and "$" not in line  # no compose interpolation
     # the slim image has no curl: the probe must use what the image has
     assert test[1] in ("python", "python3"), test
     for key in ("interval", "timeout", "retries"):
@@ -119,16 +128,79 @@ def test_compose_healthcheck_hits_the_control_plane() -> None:
 
 
 def test_healthcheck_probe_works_against_a_running_emulator() -> None:
-    """Run the compose probe (re-pointed to a live in-process emulator) to prove it succeeds."""
-    from harness.server import Emulator
-
+    """Run the compose probe (re-pointed to a live in-process emulator with a token) to prove it succeeds."""
     test = compose()["services"]["cognito"]["healthcheck"]["test"]
-    with Emulator.start(seed=1) as emu:
+    with Emulator.start(seed=1, control_token=TOKEN) as emu:
         argv = [sys.executable if a in ("python", "python3") else a for a in test[1:]]
         argv = [a.replace(f"http://127.0.0.1:{PORT}", emu.url) for a in argv]
-        assert subprocess.run(argv, capture_output=True, timeout=30).returncode == 0
+
+        def probe(args: list[str], token: str | None) -> int:
+            env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+            if token is not None:
+                env[TOKEN_ENV] = token
+            return subprocess.run(args, capture_output=True, timeout=30, env=env).returncode
+
+        assert probe(argv, TOKEN) == 0
+        assert probe(argv, "wrong-token-0123456789abcdef") != 0 and probe(argv, None) != 0
         broken = [a.replace("/_harness", "/_nothing_here") for a in argv]
-        assert subprocess.run(broken, capture_output=True, timeout=30).returncode != 0
+        assert probe(broken, TOKEN) != 0
+
+
+def docker_run_lines() -> list[list[str]]:
+    """The ``docker run`` usage lines of the Dockerfile's comments, as argv."""
+    lines = [line.lstrip("# ").strip() for line in (ROOT / "Dockerfile").read_text().splitlines()
+             if line.startswith("#") and "docker run" in line]
+    return [shlex.split(line) for line in lines]
+
+
+def option_values(argv: list[str], *names: str) -> list[str]:
+    values = []
+    for i, word in enumerate(argv):
+        for name in names:
+            if word == name and i + 1 < len(argv):
+                values.append(argv[i + 1])
+            elif word.startswith(name + "="):
+                values.append(word.partition("=")[2])
+    return values
+
+
+def test_dockerfile_usage_publishes_on_loopback_and_passes_the_token() -> None:
+    runs = docker_run_lines()
+    assert runs, "the Dockerfile shows how to run the image"
+    for argv in runs:
+        published = option_values(argv, "-p", "--publish")
+        assert published and all(p.startswith("127.0.0.1:") for p in published), argv
+        assert "-P" not in argv and "--publish-all" not in argv and "--network=host" not in argv
+        passed = option_values(argv, "-e", "--env")
+        assert TOKEN_ENV in passed, argv  # the name alone: docker takes the value from the caller's environment
+    assert "-p 9229:9229" not in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_image_command_needs_the_token_it_is_given() -> None:
+    """CMD binds 0.0.0.0: serve refuses it without a token, and runs with the one -e passes in."""
+    (cmd,) = instruction("CMD")
+    values = check_serve_command(exec_form(cmd))
+    assert "--control-token" not in values, "a token in the image would be the same for everyone"
+    with pytest.raises(ServeRefused):
+        ControlAccess.choose(values["--host"], None, {})
+    assert ControlAccess.choose(values["--host"], None, {TOKEN_ENV: TOKEN}).token == TOKEN
+    assert not any(inst == "ENV" and TOKEN_ENV in args for inst, args in dockerfile())
+
+
+def test_compose_publishes_on_loopback_and_reads_the_token_from_the_environment() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+    cognito = services["cognito"]
+    environment = cognito["environment"]
+    if isinstance(environment, list):
+        environment = dict(item.partition("=")[::2] for item in environment)
+    value = str(environment[TOKEN_ENV])
+    assert re.fullmatch(r"\$\{" + TOKEN_ENV + r"(:?[?-][^}]*)?\}", value), f"a literal token is committed: {value!r}"
+    command = cognito.get("command", [])
+    assert "--control-token" not in command and TOKEN_ENV not in " ".join(command)
+    assert ".env" in (ROOT / ".gitignore").read_text().split(), "an .env holding the token stays out of git"
 
 
 def test_compose_localstack_is_behind_a_profile() -> None:

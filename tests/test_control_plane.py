@@ -59,7 +59,9 @@ def verify(pool: PoolHandle, token: str, **options: Any) -> dict[str, Any]:
 
 
 def http(emulator: Emulator, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(method, f"{emulator.url}/_harness{path}", timeout=5, **kwargs)
+    """A raw control-plane request; writes go as application/json, as the guard requires (test_control_access)."""
+    headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+    return requests.request(method, f"{emulator.url}/_harness{path}", timeout=5, headers=headers, **kwargs)
 
 
 # --- info, reset, clock -------------------------------------------------------------------------
@@ -335,7 +337,7 @@ def test_snapshot_restore_round_trip(emulator: Emulator, pool: PoolHandle, contr
                                AuthParameters={"USERNAME": "alice", "PASSWORD": "Alice-Passw0rd!"})["AuthenticationResult"]
     _sign_up(idp, pool, "zed", "zed@example.com")
     control.arm_fault("throttle", operation="DeleteGroup")
-    snapshot = remote.snapshot()
+    snapshot = remote.snapshot(include_secrets=True)
     text = json.dumps(snapshot)  # JSON-able all the way down
     user = snapshot["pools"][0]["users"]["alice"]
     assert user["password_hash"] and user["srp_x"]
@@ -351,7 +353,7 @@ def test_snapshot_restore_round_trip(emulator: Emulator, pool: PoolHandle, contr
     restored = remote.restore(json.loads(text))
     assert restored["clock"]["now"] == t0
 
-    assert control.snapshot() == snapshot
+    assert control.snapshot(include_secrets=True) == snapshot
     assert len(control.events()) < len(after_change)
     assert verify(pool, tokens["AccessToken"])["username"] == "alice"
     assert idp.get_user(AccessToken=tokens["AccessToken"])["Username"] == "alice"
@@ -372,7 +374,7 @@ def test_snapshot_restore_round_trip(emulator: Emulator, pool: PoolHandle, contr
 
 def test_restore_rejects_bad_snapshots_and_keeps_state(emulator: Emulator, pool: PoolHandle,
                                                         control: Control) -> None:
-    good = control.snapshot()
+    good = control.snapshot(include_secrets=True)
     for bad, field in (
         ({"format": "other"}, "snapshot.format"),
         ({**good, "pools": "nope"}, "snapshot.pools"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -70,6 +71,15 @@ def follow(session: requests.Session, url: str, stop_at: str = CALLBACK, limit: 
             return response
         response = session.get(location, allow_redirects=False, timeout=10)
     raise AssertionError("too many redirects")
+
+
+def submit_login(url: str, data: dict[str, str], session: requests.Session | None = None) -> requests.Response:
+    """POST the sign-in form as a browser does: GET it first (XSRF-TOKEN cookie), send its _csrf field back."""
+    session = session or requests.Session()
+    form = session.get(url, allow_redirects=False, timeout=10)
+    token = re.search(r'name="_csrf" value="([^"]+)"', form.text)
+    assert form.status_code == 200 and token, (form.status_code, form.text)
+    return session.post(url, data={**data, "_csrf": token.group(1)}, allow_redirects=False, timeout=10)
 
 
 def query_of(response: requests.Response) -> dict[str, str]:
@@ -242,8 +252,7 @@ def test_hosted_session_cookie_skips_login_until_logout(world: World) -> None:
     assert to_login.status_code == 302 and "/login?" in to_login.headers["Location"]
     page = session.get(to_login.headers["Location"], timeout=10)
     assert page.status_code == 200 and 'name="password"' in page.text
-    posted = session.post(to_login.headers["Location"], data={"username": "bob", "password": PASSWORD},
-                          allow_redirects=False, timeout=10)
+    posted = submit_login(to_login.headers["Location"], {"username": "bob", "password": PASSWORD}, session)
     assert posted.status_code == 302 and posted.headers["Location"].startswith(CALLBACK)
     assert "cognito=" in posted.headers["Set-Cookie"]
     again = session.get(f"{world.base}/oauth2/authorize?{urlencode(params)}", allow_redirects=False, timeout=10)
@@ -256,10 +265,8 @@ def test_hosted_session_cookie_skips_login_until_logout(world: World) -> None:
 
 def test_native_login_code_and_token_claims(world: World) -> None:
     native_user(world)
-    session = requests.Session()
     login_url = f"{world.base}/login?{urlencode(world.authorize_params())}"
-    response = session.post(login_url, data={"username": "bob", "password": PASSWORD}, allow_redirects=False,
-                            timeout=10)
+    response = submit_login(login_url, {"username": "bob", "password": PASSWORD})
     code = query_of(response)
     body = world.token(grant_type="authorization_code", code=code["code"], redirect_uri=CALLBACK,
                        code_verifier=VERIFIER).json()
@@ -270,8 +277,7 @@ def test_native_login_code_and_token_claims(world: World) -> None:
 def test_implicit_flow_returns_tokens_in_the_fragment(world: World) -> None:
     native_user(world)
     params = world.authorize_params(response_type="token", code_challenge=None, code_challenge_method=None)
-    response = requests.post(f"{world.base}/login?{urlencode(params)}", data={"username": "bob", "password": PASSWORD},
-                             allow_redirects=False, timeout=10)
+    response = submit_login(f"{world.base}/login?{urlencode(params)}", {"username": "bob", "password": PASSWORD})
     location = response.headers["Location"]
     assert location.startswith(CALLBACK + "#")
     fragment = {k: v[0] for k, v in parse_qs(urlsplit(location).fragment).items()}
@@ -485,11 +491,10 @@ def test_authorize_bad_input(world: World) -> None:
 
 def test_token_endpoint_bad_input(world: World) -> None:
     native_user(world)
-    session = requests.Session()
 
     def fresh_code(**extra: str) -> str:
-        response = session.post(f"{world.base}/login?{urlencode(world.authorize_params(**extra))}",
-                                data={"username": "bob", "password": PASSWORD}, allow_redirects=False, timeout=10)
+        response = submit_login(f"{world.base}/login?{urlencode(world.authorize_params(**extra))}",
+                                {"username": "bob", "password": PASSWORD})
         return query_of(response)["code"]
 
     def post(form: dict[str, str], auth: tuple[str, str] | None = None, **kwargs: Any) -> requests.Response:
@@ -576,16 +581,16 @@ def test_login_form_lockout_and_wrong_password(world: World) -> None:
     native_user(world)
     url = f"{world.base}/login?{urlencode(world.authorize_params())}"
     for _ in range(5):
-        wrong = requests.post(url, data={"username": "bob", "password": "nope"}, allow_redirects=False, timeout=10)
+        wrong = submit_login(url, {"username": "bob", "password": "nope"})
         assert wrong.status_code == 400 and "Incorrect username or password." in wrong.text
-    locked = requests.post(url, data={"username": "bob", "password": PASSWORD}, allow_redirects=False, timeout=10)
+    locked = submit_login(url, {"username": "bob", "password": PASSWORD})
     assert locked.status_code == 400 and "Password attempts exceeded" in locked.text
     world.emu.backend.clock.advance(2)
-    ok = requests.post(url, data={"username": "bob", "password": PASSWORD}, allow_redirects=False, timeout=10)
+    ok = submit_login(url, {"username": "bob", "password": PASSWORD})
     assert ok.status_code == 302 and "code=" in ok.headers["Location"]
-    unknown = requests.post(url, data={"username": "ghost", "password": PASSWORD}, allow_redirects=False, timeout=10)
+    unknown = submit_login(url, {"username": "ghost", "password": PASSWORD})
     assert unknown.status_code == 400 and "Incorrect username or password." in unknown.text
-    missing = requests.post(url, data={}, allow_redirects=False, timeout=10)
+    missing = submit_login(url, {})
     assert missing.status_code == 400
 
 
@@ -657,14 +662,11 @@ def test_native_user_must_set_a_new_password_in_the_login_form(world: World) -> 
     world.idp.admin_create_user(UserPoolId=world.pool_id, Username="temp", TemporaryPassword="Temp0rary!",
                                 MessageAction="SUPPRESS")
     url = f"{world.base}/login?{urlencode(world.authorize_params())}"
-    prompt = requests.post(url, data={"username": "temp", "password": "Temp0rary!"}, allow_redirects=False,
-                           timeout=10)
+    prompt = submit_login(url, {"username": "temp", "password": "Temp0rary!"})
     assert prompt.status_code == 200 and 'name="new_password"' in prompt.text
-    weak = requests.post(url, data={"username": "temp", "password": "Temp0rary!", "new_password": "short"},
-                         allow_redirects=False, timeout=10)
+    weak = submit_login(url, {"username": "temp", "password": "Temp0rary!", "new_password": "short"})
     assert weak.status_code == 400 and "Password does not conform to policy" in weak.text
-    done = requests.post(url, data={"username": "temp", "password": "Temp0rary!", "new_password": "N3w-Passw0rd"},
-                         allow_redirects=False, timeout=10)
+    done = submit_login(url, {"username": "temp", "password": "Temp0rary!", "new_password": "N3w-Passw0rd"})
     assert done.status_code == 302 and "code=" in done.headers["Location"]
     assert world.idp.admin_get_user(UserPoolId=world.pool_id, Username="temp")["UserStatus"] == "CONFIRMED"
 

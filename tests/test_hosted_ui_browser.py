@@ -9,8 +9,12 @@ Skips (with the reason) only when no browser can be launched here.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import html
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -136,3 +140,76 @@ def test_federated_user_signs_in_through_the_idp_form(browser: Any, setup: dict[
     claims = exchange(setup, back["code"])
     assert claims["cognito:username"] == "Google_g-77" and claims["email"] == "gail@example.com"
     assert claims["identities"][0]["providerName"] == "Google"
+
+
+
+class AttackerSite:
+    """Another site on loopback (127.0.0.2: another origin and another site for the browser) serving one page.
+
+    A real socket, not a browser route: Chromium's local-network checks treat a routed page as
+    public and would block its loopback requests whatever the emulator answers."""
+
+    def __init__(self, html: str) -> None:
+        body = html.encode()
+
+        class Page(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.2", 0), Page)
+        self.url = f"http://127.0.0.2:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextlib.contextmanager
+def attacker_page(browser: Any, html: str) -> Iterator[tuple[Any, str]]:
+    """A browser page and the URL of another site's page holding ``html``."""
+    site = AttackerSite(html)
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("http://localhost:3000/**", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                                        body="<p id='done'>signed in</p>"))
+    try:
+        yield page, site.url
+    finally:
+        context.close()
+        site.close()
+
+
+def test_a_cross_site_page_cannot_sign_the_browser_in(browser: Any, setup: dict[str, Any]) -> None:
+    """Login CSRF: another site auto-posts the form with the attacker's credentials. Refused (403),
+    the app's callback never reached, even though this browser holds an XSRF-TOKEN from a real visit."""
+    login = authorize_url(setup).replace("/oauth2/authorize?", "/login?")
+    forged = (f'<form id="f" method="post" action="{html.escape(login)}"><input name="username" value="carol">'
+              f'<input name="password" value="{PASSWORD}"></form><script>document.getElementById("f").submit()</script>')
+    with attacker_page(browser, forged) as (page, attacker):
+        page.goto(login)
+        assert page.query_selector("#username") is not None  # the real form: XSRF-TOKEN is set
+        with page.expect_response(lambda r: r.request.method == "POST" and "/login?" in r.url) as posted:
+            page.goto(attacker)
+        assert posted.value.status == 403
+        page.wait_for_selector("#message")
+        assert "Please sign in again" in page.inner_text("#message")
+        assert not page.url.startswith(CALLBACK)
+
+
+def test_the_sign_in_form_cannot_be_framed(browser: Any, setup: dict[str, Any]) -> None:
+    login = authorize_url(setup).replace("/oauth2/authorize?", "/login?")
+    with attacker_page(browser, f'<iframe src="{html.escape(login)}" width="600" height="400"></iframe>') as (page, url):
+        with page.expect_response(lambda r: "/login?" in r.url) as framed:
+            page.goto(url)
+        assert framed.value.status == 200 and framed.value.headers.get("x-frame-options") == "DENY"
+        page.wait_for_load_state("load")
+        (child,) = [frame for frame in page.frames if frame is not page.main_frame]
+        assert child.query_selector("#username") is None  # Chromium refused to render the form in the frame

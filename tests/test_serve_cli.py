@@ -21,11 +21,21 @@ import pytest
 import requests
 from botocore.config import Config
 
+from harness.cli.serve import ControlAccess, ServeRefused
+from harness.control import ControlError, RemoteControl
+from harness.control.guard import TOKEN_ENV
+
 REQUIRED = (
     "COGNITO_REGION", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET", "COGNITO_ISSUER",
     "COGNITO_JWKS_URL", "COGNITO_ENDPOINT", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
 )
+
+
+def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without a control token (a developer may have one exported), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+    return {**env, **(extra or {})}
 
 
 def _command() -> list[str]:
@@ -36,10 +46,13 @@ def _command() -> list[str]:
 class Served:
     """A running ``cognito-harness serve`` with its parsed exports."""
 
-    def __init__(self, *args: str, cwd: str | None = None) -> None:
+    def __init__(self, *args: str, cwd: str | None = None, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [*_command(), "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+            env=_environment(env),
         )
+        self.stdout: list[str] = []
+        self.stderr = ""
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         self.env = self._read_exports()
@@ -47,6 +60,7 @@ class Served:
     def _pump(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
+            self.stdout.append(line)
             self.lines.put(line)
         self.lines.put(None)
 
@@ -80,7 +94,10 @@ class Served:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout=15)
+            code = self.proc.wait(timeout=15)
+            if self.proc.stderr and not self.proc.stderr.closed:
+                self.stderr += self.proc.stderr.read()
+            return code
         finally:
             for stream in (self.proc.stdout, self.proc.stderr):
                 if stream:
@@ -171,7 +188,99 @@ def test_cli_help_lists_serve_flags() -> None:
     result = subprocess.run([*_command(), "serve", "--help"], capture_output=True, text=True, timeout=30,
                             env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0
-    for flag in ("--host", "--port", "--pool", "--seed", "--issuer", "--frozen-clock"):
+    for flag in ("--host", "--port", "--pool", "--seed", "--issuer", "--frozen-clock", "--control-token",
+                 "--allowed-host"):
         assert flag in result.stdout
     top = subprocess.run(_command(), capture_output=True, text=True, timeout=30)
     assert top.returncode == 2 and "serve" in top.stderr
+
+
+# --- the control token -----------------------------------------------------------------------------
+
+TOKEN = "serve-test-token-0123456789abcdef"
+
+
+def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_command(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30,
+                          env=_environment(env))
+
+
+def test_serve_refuses_a_non_loopback_host_without_a_token() -> None:
+    """Refused before anything is bound: no test here ever listens beyond loopback."""
+    for host in ("0.0.0.0", "192.0.2.10"):
+        result = _serve("--host", host)
+        assert result.returncode == 2, (host, result.stderr)
+        assert "not a loopback address" in result.stderr and "--control-token generate" in result.stderr
+        assert TOKEN_ENV in result.stderr and result.stdout == ""
+        assert "cannot listen" not in result.stderr  # the refusal, not a failed bind
+
+
+def test_a_token_lets_serve_choose_any_host() -> None:
+    """The decision alone (serving 0.0.0.0 for real would leave loopback)."""
+    for host in ("0.0.0.0", "::", "", "10.1.2.3", "cognito"):
+        assert ControlAccess.choose(host, TOKEN, {}).token == TOKEN
+        assert ControlAccess.choose(host, None, {TOKEN_ENV: TOKEN}) == ControlAccess(TOKEN, generated=False)
+        made = ControlAccess.choose(host, "generate", {})
+        assert made.generated and made.token and len(made.token) >= 32
+        with pytest.raises(ServeRefused, match="not a loopback address"):
+            ControlAccess.choose(host, None, {TOKEN_ENV: ""})  # empty: no token
+    for host in ("127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"):
+        assert ControlAccess.choose(host, None, {}).token is None
+    assert ControlAccess.choose("127.0.0.1", "generate", {}) != ControlAccess.choose("127.0.0.1", "generate", {})
+
+
+def test_serve_generates_a_token_and_prints_it_only_in_the_exports() -> None:
+    server = Served("--port", "0", "--seed", "1", "--control-token", "generate")
+    try:
+        token = server.env[TOKEN_ENV]
+        assert len(token) >= 32
+        base = server.env["COGNITO_ENDPOINT"]
+        refused = requests.get(f"{base}/_harness", timeout=5)
+        assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        assert requests.get(f"{base}/_harness", headers={"Authorization": f"Bearer {token}"}, timeout=5).json()["seed"] == 1
+        assert RemoteControl(base, token=token).info()["pools"][0]["pool_id"] == server.env["COGNITO_USER_POOL_ID"]
+        with pytest.raises(ControlError):
+            RemoteControl(base, token="").info()
+        assert server.idp().describe_user_pool(UserPoolId=server.env["COGNITO_USER_POOL_ID"])  # the API: no token
+    finally:
+        assert server.stop() == 0
+    assert sum(token in line for line in server.stdout) == 1  # the export line, nowhere else
+    assert token not in server.stderr and TOKEN_ENV in server.stderr
+
+
+def test_serve_takes_the_token_from_the_environment() -> None:
+    server = Served("--port", "0", "--seed", "2", env={TOKEN_ENV: TOKEN})
+    try:
+        base = server.env["COGNITO_ENDPOINT"]
+        assert TOKEN_ENV not in server.env  # the caller has it already: never printed
+        assert requests.get(f"{base}/_harness/snapshot", timeout=5).status_code == 401
+        assert requests.post(f"{base}/_harness/reset", json={}, timeout=5).status_code == 401
+        assert RemoteControl(base, token=TOKEN).info()["seed"] == 2
+    finally:
+        assert server.stop() == 0
+    assert not any(TOKEN in line for line in server.stdout) and TOKEN not in server.stderr
+
+
+def test_serve_refuses_a_weak_token_without_echoing_it() -> None:
+    weak = "short-secret"
+    for args, env in ((("--control-token", weak), None), ((), {TOKEN_ENV: weak}),
+                      (("--host", "0.0.0.0", "--control-token", "with space 0123456789abcdef"), None)):
+        result = _serve(*args, env=env)
+        assert result.returncode == 2 and "control token" in result.stderr, result.stderr
+        assert weak not in result.stderr and "with space" not in result.stderr and result.stdout == ""
+
+
+def test_serve_allowed_hosts_reach_the_control_plane() -> None:
+    port = _free_port()
+    server = Served("--port", str(port), "--allowed-host", "cognito", "--public-url", "http://emu.internal:9229")
+    try:
+        assert server.env["COGNITO_ENDPOINT"] == "http://emu.internal:9229"  # the public URL; it listens on loopback
+        for host, status in (("cognito:9229", 200), ("emu.internal:9229", 200), (f"localhost:{port}", 200),
+                             ("attacker.example", 403)):
+            response = requests.get(f"http://127.0.0.1:{port}/_harness", headers={"Host": host}, timeout=5)
+            assert response.status_code == status, host
+    finally:
+        assert server.stop() == 0
+    bad = _serve("--allowed-host", "not a host")
+    assert bad.returncode == 2 and "--allowed-host" in bad.stderr

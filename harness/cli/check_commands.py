@@ -1,11 +1,12 @@
-"""CLI subcommands of the runner: ``run``, ``list``, ``verify`` and ``replay``.
+"""CLI subcommands of the runner: ``run``, ``list``, ``verify``, ``replay`` and ``keygen``.
 
 ``harness.cli`` imports this module and calls :func:`register`; each
 subcommand sets ``run=<function(args) -> exit code>``. Exit codes: 1 whenever
 a check FAILed unexpectedly (or an expected-failure entry is stale), whatever
 else happened; 2 when nothing FAILed but a check ERRORed (the harness or the
 target could not run a step), a report could not be written, or on bad usage;
-0 otherwise. An ERROR never hides a FAIL.
+0 otherwise. An ERROR never hides a FAIL. ``verify`` has its own codes: 0 OK, 1 tampered,
+2 unreadable or bad usage, 3 unsigned (a key was given), 4 wrongly signed.
 """
 
 from __future__ import annotations
@@ -18,14 +19,34 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.terminal import Printer, TerminalSink, report_lines
-from harness.results import EXIT_ERROR, EXIT_FAIL, EXIT_OK, Verdict, combine_exit_codes
+from harness.results import EXIT_ERROR, EXIT_OK, Verdict, combine_exit_codes
 from harness.runner import replay
 from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run, select_checks
 from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue, select
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
 from harness.runner.sinks import report_files
 from harness.runner.target import DEFAULT_TIMEOUT
-from harness.runner.transcript import verify_transcript
+from harness.runner.transcript_signature import (
+    EXIT_UNSIGNED,
+    EXIT_WRONGLY_SIGNED,
+    HMAC_KEY_ENV,
+    PUBLIC_KEY_ENV,
+    SIGNING_KEY_ENV,
+    SigningKeyError,
+    VerifyKeys,
+    ed25519_key_id,
+    generate_signing_key,
+    hmac_secret,
+    load_public_key,
+    private_key_pem,
+    public_key_pem,
+    public_key_text,
+    redact_secrets,
+    signers_for,
+    signing_transcript,
+    verify_signed_transcript,
+    write_secret_file,
+)
 
 
 def _usage_error(message: str) -> int:
@@ -70,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return _usage_error(str(exc))
     options = RunOptions(
         profile=args.profile, keyword=args.keyword, families=list(args.family or []), seed=args.seed,
-        backend=args.backend, command=["cognito-harness", *sys.argv[1:]] if sys.argv else [],
+        backend=args.backend, command=["cognito-harness", *redact_secrets(sys.argv[1:])] if sys.argv else [],
         expected_failures=expected, request_timeout=args.request_timeout,
     )
     try:
@@ -79,8 +100,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _usage_error(f"bad target spec: {exc}")
     except SelectionError as exc:
         return _usage_error(str(exc))
+    if (args.sign_key or args.hmac_key) and not args.transcript:
+        return _usage_error("--sign-key and --hmac-key sign the transcript: add --transcript FILE")
+    try:
+        signers = signers_for(args.sign_key, args.hmac_key, os.environ) if args.transcript else []
+    except SigningKeyError as exc:
+        return _usage_error(str(exc))
     printer = Printer()
-    files = report_files(lambda dest: getattr(args, dest, None))
+    files = signing_transcript(report_files(lambda dest: getattr(args, dest, None)), signers)
     result = run(spec, options, sinks=[TerminalSink(printer), *files], selection=selection)
     return combine_exit_codes(result.exit_code(), report_lines(files, printer))
 
@@ -136,13 +163,33 @@ def _print_catalogue(rows: list[Scenario], fmt: str) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    ok, line, message = verify_transcript(args.file)
-    if ok:
-        print(f"{args.file}: {message or 'OK'}")
-        return EXIT_OK
-    where = f"line {line}" if line else "file"
-    print(f"BROKEN: {args.file}: {where}: {message}")
-    return EXIT_FAIL
+    try:
+        keys = VerifyKeys(
+            public_key=load_public_key(args.public_key) if args.public_key else None,
+            hmac_secret=hmac_secret(args.hmac_key, "--hmac-key") if args.hmac_key else None,
+        )
+    except SigningKeyError as exc:
+        return _usage_error(str(exc))
+    verification = verify_signed_transcript(args.file, keys)
+    where = f"line {verification.line}: " if verification.line else ""
+    print(f"{verification.status.value}: {args.file}: {where}{verification.message}")
+    return verification.exit_code
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    key = generate_signing_key()
+    try:
+        write_secret_file(args.out, private_key_pem(key), overwrite=args.force)
+        if args.public_out:
+            Path(args.public_out).write_bytes(public_key_pem(key.public_key()))
+    except (SigningKeyError, OSError) as exc:
+        return _usage_error(str(exc))
+    print(public_key_text(key.public_key()))
+    print(f"private key: {args.out} (mode 0600, keep it secret; sign with `cognito-harness run --transcript FILE "
+          f"--sign-key {args.out}` or ${SIGNING_KEY_ENV}=\"$(cat {args.out})\")\n"
+          f"public key (key id {ed25519_key_id(key.public_key())}) on stdout: check with `cognito-harness verify "
+          f"FILE --public-key <it>` or ${PUBLIC_KEY_ENV}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -178,6 +225,12 @@ def register(subparsers: Any) -> None:
     run_p.add_argument("--json", metavar="FILE", help="write a JSON report")
     run_p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     run_p.add_argument("--transcript", metavar="FILE", help="write a hash-chained JSON-lines transcript")
+    run_p.add_argument("--sign-key", metavar="KEY.pem",
+                       help=f"sign the transcript with this Ed25519 private key (PEM, or the raw 32-byte seed or "
+                            f"its base64; default: ${SIGNING_KEY_ENV}, the PEM text or the base64 seed)")
+    run_p.add_argument("--hmac-key", metavar="SECRET",
+                       help=f"also sign the transcript with HMAC-SHA256 of this CI secret (default: ${HMAC_KEY_ENV}, "
+                            "preferred: a command line is visible to other processes)")
     run_p.add_argument("--expected-failures", metavar="FILE",
                        help="TOML/JSON list of check ids accepted as failing; an entry that passes fails the run")
     run_p.add_argument("--backend", default="emulator", metavar="emulator|URL",
@@ -197,10 +250,30 @@ def register(subparsers: Any) -> None:
     list_p.add_argument("--format", choices=("text", "json"), default="text")
     list_p.set_defaults(run=cmd_list)
 
-    verify_p = subparsers.add_parser("verify", help="check a transcript's hash chain",
-                                     description="Report the first broken record of a transcript (exit 1) or OK.")
+    verify_p = subparsers.add_parser(
+        "verify", help="check a transcript's hash chain and who signed it",
+        description="Without a key: whether the hash chain is consistent (authorship is NOT proven: anyone can "
+                    "rewrite a transcript and re-hash it). With --public-key / --hmac-key: whether it was signed by "
+                    f"that key. Exit 0 OK, 1 tampered (names the first broken line), 2 unreadable or bad usage, "
+                    f"{EXIT_UNSIGNED} unsigned, {EXIT_WRONGLY_SIGNED} wrongly signed (another key, or a corrupt "
+                    "or forged signature).")
     verify_p.add_argument("file", metavar="FILE")
+    verify_p.add_argument("--public-key", metavar="KEY", default=os.environ.get(PUBLIC_KEY_ENV) or None,
+                          help="the Ed25519 public key the transcript must be signed by: its base64 (what keygen "
+                               f"prints) or a file (that base64, PEM or 32 raw bytes); default ${PUBLIC_KEY_ENV}")
+    verify_p.add_argument("--hmac-key", "--key", dest="hmac_key", metavar="SECRET",
+                          default=os.environ.get(HMAC_KEY_ENV) or None,
+                          help=f"the CI secret the transcript's HMAC-SHA256 must match; default ${HMAC_KEY_ENV}")
     verify_p.set_defaults(run=cmd_verify)
+
+    keygen_p = subparsers.add_parser(
+        "keygen", help="make an Ed25519 key pair for signing transcripts",
+        description="Write a new Ed25519 private key (PEM, mode 0600) and print the public key's base64 on stdout, "
+                    "one line to store in CI (for verify --public-key).")
+    keygen_p.add_argument("--out", metavar="KEY.pem", required=True, help="where to write the private key")
+    keygen_p.add_argument("--public-out", metavar="PUB.pem", help="also write the public key as PEM")
+    keygen_p.add_argument("--force", action="store_true", help="replace an existing private key file")
+    keygen_p.set_defaults(run=cmd_keygen)
 
     replay_p = subparsers.add_parser("replay", help="re-run a transcript's selection and compare verdicts",
                                      description="Re-run the recorded selection with the recorded seed and print "
@@ -211,4 +284,4 @@ def register(subparsers: Any) -> None:
     replay_p.set_defaults(run=cmd_replay)
 
 
-__all__ = ["cmd_list", "cmd_replay", "cmd_run", "cmd_verify", "register"]
+__all__ = ["cmd_keygen", "cmd_list", "cmd_replay", "cmd_run", "cmd_verify", "register"]

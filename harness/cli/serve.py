@@ -3,17 +3,27 @@
 Loads a pool definition, prints the coordinates an app needs as shell
 exports (stdout, one ``export NAME=value`` per line), then serves until
 Ctrl-C or SIGTERM and exits 0. Human notes go to stderr.
+
+The control plane (``/_harness``) can mint tokens and read keys and
+passwords: on an address other than loopback ``serve`` refuses to start
+without a control token (``--control-token``, ``$COGNITO_HARNESS_CONTROL_TOKEN``),
+which every ``/_harness`` call must then carry (harness.control.guard).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import signal
 import sys
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from harness.control.guard import (TOKEN_ENV, WILDCARD_HOSTS, TokenError, checked_token, generate_token, host_name,
+                                   is_loopback_host, token_from_env)
 from harness.coordinates import PoolCoordinates, hosted_ui_url
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
@@ -22,6 +32,7 @@ from harness.server import Emulator
 from harness.version import __version__
 
 DEFAULT_PORT = 9229
+GENERATE = "generate"  # --control-token generate: make a token and print it with the exports
 
 
 def register(subparsers: Any) -> None:
@@ -44,7 +55,47 @@ def register(subparsers: Any) -> None:
                    help="app client whose id/secret go into COGNITO_CLIENT_ID/SECRET (default: the first public one)")
     p.add_argument("--public-url", metavar="URL", default=None,
                    help="URL apps reach the emulator at (issuer, JWKS); default http://127.0.0.1:PORT")
+    p.add_argument("--control-token", metavar="TOKEN|generate", default=None,
+                   help=f"every /_harness call must carry this token (Authorization: Bearer TOKEN); 'generate' "
+                        f"makes one and prints it as export {TOKEN_ENV}=...; default ${TOKEN_ENV}. Required "
+                        "on a non-loopback --host. Prefer the env variable: a flag shows in the process list")
+    p.add_argument("--allowed-host", metavar="NAME", action="append", default=[],
+                   help="another Host name the control plane answers to (repeatable; the loopback names, "
+                        "--host and --public-url's host always are)")
     p.set_defaults(run=run)
+
+
+class ServeRefused(Exception):
+    """``serve`` will not start as asked (exit 2); the message never contains the token."""
+
+
+@dataclass(frozen=True)
+class ControlAccess:
+    """The control token ``serve`` runs with, and whether it made it (then it is printed in the exports)."""
+
+    token: str | None
+    generated: bool = False
+
+    @classmethod
+    def choose(cls, host: str, flag: str | None, environ: Mapping[str, str]) -> ControlAccess:
+        """The token from the flag (or 'generate'), else the environment; refuse a non-loopback host without one."""
+        if flag == GENERATE:
+            return cls(generate_token(), generated=True)
+        token = flag if flag is not None else token_from_env(environ)
+        if token is not None:
+            try:
+                return cls(checked_token(token))
+            except TokenError as exc:
+                source = "--control-token" if flag is not None else f"${TOKEN_ENV}"
+                raise ServeRefused(f"{source}: {exc}") from None
+        if not is_loopback_host(host):
+            raise ServeRefused(
+                f"--host {host or '(all interfaces)'} is not a loopback address, and the control plane "
+                "(/_harness) mints tokens, rewrites state and reads private keys and passwords: serving it "
+                f"beyond this machine needs a control token. Set {TOKEN_ENV}, or pass --control-token generate "
+                "(the token is printed with the exports)."
+            )
+        return cls(None)
 
 
 def exports(emulator_url: str, handle: Any, client_name: str | None, region: str) -> list[tuple[str, str]]:
@@ -64,19 +115,30 @@ def exports(emulator_url: str, handle: Any, client_name: str | None, region: str
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        access = ControlAccess.choose(args.host, args.control_token, os.environ)  # before binding anything
+        for name in [*args.allowed_host, *([args.public_url] if args.public_url else [])]:
+            host_name(name)
+    except ServeRefused as exc:
+        print(f"cognito-harness serve: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"cognito-harness serve: --allowed-host/--public-url: {exc}", file=sys.stderr)
+        return 2
     backend = Backend(seed=args.seed, region=args.region, external_idps=IdPRegistry)
     if args.frozen_clock:
         backend.clock.freeze()
     try:
-        emu = Emulator(backend=backend, host=args.host, port=args.port)
+        emu = Emulator(backend=backend, host=args.host, port=args.port, control_token=access.token,
+                       allowed_hosts=args.allowed_host)
     except OSError as exc:
         print(f"cognito-harness serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
     public_url = args.public_url or (
-        f"http://127.0.0.1:{emu.http.port}" if args.host in ("0.0.0.0", "::", "") else emu.url
+        f"http://127.0.0.1:{emu.http.port}" if args.host in WILDCARD_HOSTS else emu.url
     )
-    backend.settings.public_url = public_url.rstrip("/")
+    emu.set_public_url(public_url)
     try:
         handle = load_pool(backend, args.pool, issuer=args.issuer)
         if args.client is not None and args.client not in handle.clients:
@@ -94,14 +156,18 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     emu.http.start()
-    for name, value in exports(backend.settings.public_url, handle, args.client, args.region):
+    pairs = exports(backend.settings.public_url, handle, args.client, args.region)
+    if access.generated:  # the one place a token is ever printed: the caller asked for one to be made
+        pairs.append((TOKEN_ENV, str(access.token)))
+    for name, value in pairs:
         print(f"export {name}={shlex.quote(value)}")
     sys.stdout.flush()
     users = ", ".join(f"{u.username}/{u.password}" for u in handle.users.values() if not u.generated)
     print(
         f"# cognito-harness {__version__} serving {emu.url} (pool {handle.pool_id} from {handle.source}, "
         f"seed {backend.seed}{', clock frozen' if args.frozen_clock else ''})\n"
-        f"# users: {users}\n# control plane: {backend.settings.public_url}/_harness  (Ctrl-C to stop)",
+        f"# users: {users}\n# control plane: {backend.settings.public_url}/_harness"
+        f"{f' (needs Authorization: Bearer ${TOKEN_ENV})' if access.token else ''}  (Ctrl-C to stop)",
         file=sys.stderr,
     )
     sys.stderr.flush()

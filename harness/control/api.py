@@ -20,13 +20,16 @@ or a 404 for an unknown pool, key, user or fault).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tomllib
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterator
 
+from harness.clock import ClockRangeError
 from harness.control.checks import (
     ControlError,
+    check_bool,
     check_choice,
     check_instant,
     check_int,
@@ -34,15 +37,15 @@ from harness.control.checks import (
     check_object,
     check_str,
 )
-from harness.engine import events as ev
+from harness.control.keys import KeyControls
 from harness.engine import snapshot as snap
 from harness.engine import tokens
 from harness.engine.common import find_user
-from harness.engine.events import KEY_PUBLISHED, KEY_RETIRED, KEY_UNPUBLISHED, TOKEN_MINTED
+from harness.engine.sessions import note_token, sweep_all
+from harness.engine.events import TOKEN_MINTED
 from harness.engine.faults import FAULT_KINDS
-from harness.engine.keys import KEY_USES, SigningKey
 from harness.engine.models import AppClient, UserPool
-from harness.engine.signing import SIGN_MODES, Signer, foreign_key, public_jwk, signer_for, with_overrides
+from harness.engine.signing import SIGN_MODES, Signer, foreign_key, signer_for, with_overrides
 from harness.pooldef import build as pooldef
 from harness.protocol import service_model
 from harness.version import __version__
@@ -67,6 +70,15 @@ def _matches(actual: Any, wanted: Any) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _clock_field(field: str) -> Iterator[None]:
+    """A clock change the clock refuses (out of its range) as a 400 naming ``field``; the clock is unchanged."""
+    try:
+        yield
+    except ClockRangeError as exc:
+        raise ControlError(field, str(exc)) from None
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -74,7 +86,7 @@ def _iso(ts: float) -> str:
 # --- the control plane ------------------------------------------------------------------------
 
 
-class Control:
+class Control(KeyControls):
     """The control plane over an in-process :class:`~harness.engine.store.Backend`."""
 
     def __init__(self, backend: Backend) -> None:
@@ -137,6 +149,16 @@ class Control:
         if len(given) > 1:
             raise ControlError(given[1], f"give one of path, definition or toml, not {' and '.join(given)}")
         check_choice("issuer", issuer, pooldef.ISSUER_MODES, optional=True)
+        with self.backend.transaction():  # a definition refused half-way leaves nothing behind
+            before = snap.checkpoint(self.backend)
+            try:
+                return self._build_pool(path, definition, toml, issuer, given)
+            except ControlError:
+                snap.roll_back(self.backend, before)
+                raise
+
+    def _build_pool(self, path: str | None, definition: dict[str, Any] | None, toml: str | None,
+                    issuer: str | None, given: list[str]) -> dict[str, Any]:
         try:
             if toml is not None:
                 check_str("toml", toml)
@@ -166,7 +188,9 @@ class Control:
 
     def freeze(self, at: float | str | None = None) -> dict[str, Any]:
         """Stop time at ``at`` (epoch seconds or ISO-8601; default: now)."""
-        self.backend.clock.freeze(None if at is None else check_instant("at", at))
+        instant = None if at is None else check_instant("at", at)
+        with _clock_field("at"):
+            self.backend.clock.freeze(instant)
         return self.clock()
 
     def unfreeze(self) -> dict[str, Any]:
@@ -176,12 +200,18 @@ class Control:
 
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move time forward (negative: back) by ``seconds``, frozen or not."""
-        self.backend.clock.advance(check_number("seconds", seconds))
+        step = check_number("seconds", seconds)
+        with _clock_field("seconds"):
+            self.backend.clock.advance(step)
+        sweep_all(self.backend)  # drop the sessions, codes, challenges the new time made useless
         return self.clock()
 
     def set(self, at: float | str) -> dict[str, Any]:
         """Jump to an absolute instant, keeping the mode."""
-        self.backend.clock.set(check_instant("at", at))
+        instant = check_instant("at", at)
+        with _clock_field("at"):
+            self.backend.clock.set(instant)
+        sweep_all(self.backend)
         return self.clock()
 
     # --- mailbox ----------------------------------------------------------------------------------
@@ -197,8 +227,7 @@ class Control:
         check_str("to", to, optional=True)
         check_str("purpose", purpose, optional=True)
         check_str("pool_id", pool_id, optional=True)
-        if not isinstance(include_failed, bool):
-            raise ControlError("include_failed", f"expected true or false, got {include_failed!r}")
+        check_bool("include_failed", include_failed)
         return [m.to_dict() for m in self.backend.mailbox.list(to, purpose, pool_id, include_failed)]
 
     def latest_code(self, to: str | None, purpose: str | None = None) -> str | None:
@@ -245,94 +274,6 @@ class Control:
         if not cleared:
             raise ControlError("id", f"no armed fault with id {id}", 404)
         return cleared
-
-    # --- keys -------------------------------------------------------------------------------------
-
-    def _pool(self, pool_id: Any) -> UserPool:
-        check_str("pool_id", pool_id)
-        pool = self.backend.pools.get(pool_id)
-        if pool is None:
-            known = ", ".join(self.backend.pools) or "none"
-            raise ControlError("pool_id", f"no user pool {pool_id!r} (known: {known})", 404)
-        return pool
-
-    def _key(self, pool: UserPool, kid: Any, field: str = "kid") -> SigningKey:
-        check_str(field, kid)
-        key = pool.keyring.find(kid)
-        if key is None:
-            raise ControlError(field, f"pool {pool.pool_id} has no key with kid {kid!r}", 404)
-        return key
-
-    @staticmethod
-    def _describe(key: SigningKey) -> dict[str, Any]:
-        out = dict(key.describe())
-        out["jwk"] = key.jwk()
-        out["public_pem"] = key.public_pem().decode()
-        return out
-
-    def keys(self, pool_id: str) -> list[dict[str, Any]]:
-        """Every key of the pool, oldest first: kid, use, active, published, JWK and public PEM."""
-        with self.backend.transaction():
-            pool = self._pool(pool_id)
-            pool.keyring.ensure_active()
-            return [self._describe(k) for k in pool.keyring.keys]
-
-    def rotate_keys(
-        self, pool_id: str, uses: Iterable[str] = KEY_USES, unpublish_old: bool = False
-    ) -> dict[str, Any]:
-        """New signing keys for ``uses``; the old ones stop signing but stay published unless told."""
-        if isinstance(uses, str) or not isinstance(uses, (list, tuple)) or not uses:
-            raise ControlError("uses", f"expected a non-empty list of {', '.join(KEY_USES)}, got {uses!r}")
-        for use in uses:
-            check_choice("uses", use, KEY_USES)
-        if not isinstance(unpublish_old, bool):
-            raise ControlError("unpublish_old", f"expected true or false, got {unpublish_old!r}")
-        with self.backend.transaction():
-            pool = self._pool(pool_id)
-            old = {use: pool.keyring.active(use).kid for use in uses}  # type: ignore[arg-type]
-            made = pool.keyring.rotate(tuple(dict.fromkeys(uses)), unpublish_old=unpublish_old)  # type: ignore[arg-type]
-            for key in made:
-                self.backend.events.emit(
-                    ev.KEY_ROTATED, pool.pool_id, use=key.use, old_kid=old[key.use], new_kid=key.kid,
-                    old_published=not unpublish_old,
-                )
-            return {"retired": list(old.values()), "new": [self._describe(k) for k in made]}
-
-    def retire_key(self, pool_id: str, kid: str) -> dict[str, Any]:
-        """Stop a key signing (a fresh key takes over its use); it stays published."""
-        with self.backend.transaction():
-            pool = self._pool(pool_id)
-            key = self._key(pool, kid)
-            was_active = key.active
-            pool.keyring.retire(key.kid)
-            replacement = pool.keyring.active(key.use) if was_active else None
-            self.backend.events.emit(
-                KEY_RETIRED, pool.pool_id, kid=key.kid, use=key.use,
-                new_kid=replacement.kid if replacement else None,
-            )
-            return {"retired": self._describe(key), "replacement": self._describe(replacement) if replacement else None}
-
-    def _set_published(self, pool_id: str, kid: str, published: bool) -> dict[str, Any]:
-        with self.backend.transaction():
-            pool = self._pool(pool_id)
-            key = self._key(pool, kid)
-            pool.keyring.set_published(key.kid, published)
-            self.backend.events.emit(KEY_PUBLISHED if published else KEY_UNPUBLISHED, pool.pool_id,
-                                     kid=key.kid, use=key.use, active=key.active)
-            return self._describe(key)
-
-    def publish_key(self, pool_id: str, kid: str) -> dict[str, Any]:
-        """List the key in the JWKS again."""
-        return self._set_published(pool_id, kid, True)
-
-    def unpublish_key(self, pool_id: str, kid: str) -> dict[str, Any]:
-        """Drop the key from the JWKS: its tokens stop verifying (also for the emulator's own APIs)."""
-        return self._set_published(pool_id, kid, False)
-
-    def foreign_jwk(self, kid: str = "foreign") -> dict[str, str]:
-        """Public JWK of the key ``sign_with="foreign"`` signs with (for jwk/jku injection tests)."""
-        check_str("kid", kid)
-        return public_jwk(foreign_key(self.backend.seed).public_key(), kid)
 
     # --- minting and token status --------------------------------------------------------------
 
@@ -409,8 +350,7 @@ class Control:
             if expires_in is not None:
                 built["exp"] = now + int(expires_in)
             final = with_overrides(built, overrides)
-            if isinstance(final.get("jti"), str):
-                pool.jti_origin[final["jti"]] = session.origin_jti
+            note_token(pool, session, final)  # its family (even with origin_jti overridden) and expiry
             b.events.emit(
                 TOKEN_MINTED, pool.pool_id, username=user.username, sub=user.sub, client_id=client.client_id,
                 token_use=token_use, sign_with=sign_with, jti=final.get("jti"), origin_jti=session.origin_jti,
@@ -470,16 +410,27 @@ class Control:
 
     # --- snapshot ---------------------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
-        """The whole emulator state as a JSON-able dict."""
-        return snap.dump(self.backend)
+    def snapshot(self, include_secrets: bool = False) -> dict[str, Any]:
+        """The whole emulator state as a JSON-able dict.
+
+        Private keys, password material and client secrets are left out unless
+        ``include_secrets``; only a snapshot with them can be restored."""
+        return snap.dump(self.backend, check_bool("include_secrets", include_secrets))
+
+    def snapshot_capture(self, include_secrets: bool = False) -> snap.Capture:
+        """A consistent copy of the state (taken under the store lock, nothing encoded yet), for
+        streaming the snapshot with :func:`harness.engine.snapshot.stream` outside the lock."""
+        return snap.capture(self.backend, check_bool("include_secrets", include_secrets))
 
     def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
-        """Bring back a :meth:`snapshot` exactly; returns :meth:`info`."""
+        """Bring back a :meth:`snapshot` (taken with secrets) exactly; returns :meth:`info`.
+
+        The whole snapshot is checked first: a bad one raises ControlError naming the member
+        (``snapshot.pools.<pool id>.users.<name>.groups``) and changes nothing."""
         try:
             snap.load(self.backend, snapshot)
         except snap.SnapshotError as exc:
-            raise ControlError(f"snapshot.{exc.field}" if exc.field != "snapshot" else "snapshot", str(exc)) from None
+            raise ControlError(f"snapshot.{exc.field}" if exc.field != "snapshot" else "snapshot", exc.message) from None
         return self.info()
 
 

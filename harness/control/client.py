@@ -16,6 +16,7 @@ import requests
 
 from harness.control.api import Control
 from harness.control.checks import ControlError, check_int, check_str
+from harness.control.guard import READ_METHODS, auth_headers, token_from_env
 from harness.engine.keys import KEY_USES
 
 
@@ -27,19 +28,26 @@ class RemoteControl:
 
     Same methods, arguments and results as :class:`Control`; errors come
     back as :class:`ControlError` with the field the server named.
+    ``token``: the server's control token, sent on every call; None takes
+    ``$COGNITO_HARNESS_CONTROL_TOKEN`` (what ``serve`` reads), ``""`` sends none.
+    Writes always go as ``application/json`` (the server refuses other types).
     """
 
-    def __init__(self, base_url: str, timeout: float = 10.0, session: Any = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 10.0, session: Any = None, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = session or requests.Session()
+        self._headers = auth_headers(token_from_env() if token is None else token)
 
     # --- transport ----------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        headers = dict(self._headers)
+        if method not in READ_METHODS:
+            headers["Content-Type"] = "application/json"
         response = self.http.request(
-            method, f"{self.base_url}/_harness{path}", params=query,
+            method, f"{self.base_url}/_harness{path}", params=query, headers=headers,
             json=body if body is not None else None, timeout=self.timeout,
         )
         try:
@@ -178,8 +186,8 @@ class RemoteControl:
 
     # --- snapshot ---------------------------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
-        return self._call("GET", "/snapshot")
+    def snapshot(self, include_secrets: bool = False) -> dict[str, Any]:
+        return self._call("GET", "/snapshot", params={"secrets": True} if include_secrets else None)
 
     def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/restore", body=snapshot)

@@ -45,8 +45,11 @@ POST     /_harness/pools/{pool_id}/mint                   ``{"username", "token_
 POST     /_harness/tokens/status                          ``{"token"}`` -> revocation/expiry status
 GET      /_harness/events                                 ``?type=&since=&pool_id=&count_only=&<data
                                                           member>=<value>`` -> ``{"events", "count"}``
-GET      /_harness/snapshot                               the whole state as JSON
-POST     /_harness/restore                                body: a snapshot -> info
+GET      /_harness/snapshot                               ``?secrets=true``: the whole state as JSON,
+                                                          streamed (private keys, password material
+                                                          and client secrets only with secrets=true)
+POST     /_harness/restore                                body: a snapshot taken with secrets -> info
+                                                          (checked whole first; 400 names the member)
 =======  ===============================================  ===========================================
 
 Key ids contain ``+``, ``/`` and ``=``: send them percent-encoded in the
@@ -61,9 +64,11 @@ from urllib.parse import unquote
 
 from harness.encoding import b64url_decode
 from harness.control.api import Control, ControlError
+from harness.control.checks import check_choice
+from harness.engine import snapshot as snap
 from harness.engine.store import Backend
 from harness.errors import CognitoError
-from harness.web.http import Request, Response, Router
+from harness.web.http import InvalidJSON, Request, Response, Router
 
 PREFIX = "/_harness"
 
@@ -80,8 +85,8 @@ def json_body(request: Request, allowed: tuple[str, ...], required: tuple[str, .
         data: Any = {}
     else:
         try:
-            data = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = request.json()
+        except InvalidJSON as exc:  # bad syntax or UTF-8, nesting bombs, over-long integer literals
             raise ControlError("body", f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ControlError("body", f"expected a JSON object, got {type(data).__name__}")
@@ -213,9 +218,7 @@ def install(router: Router, backend: Backend) -> None:
     @route("POST", "/clock")
     def clock_change(request: Request) -> Any:
         body = json_body(request, ("action", "at", "seconds"), ("action",))
-        action = body["action"]
-        if action not in clock_actions:
-            raise ControlError("action", f"expected one of {', '.join(clock_actions)}, got {action!r}")
+        action = check_choice("action", body["action"], clock_actions)
         members, run = clock_actions[action]
         for name in body:
             if name != "action" and name not in members:
@@ -260,8 +263,8 @@ def install(router: Router, backend: Backend) -> None:
 
     def fault_id(request: Request) -> int:
         raw = request.params["fault_id"]
-        if not raw.isdigit():
-            raise ControlError("id", f"expected an integer fault id, got {unquote(raw)!r}")
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise ControlError("id", f"expected an integer fault id, got {unquote(raw)[:40]!r}")
         return int(raw)
 
     @route("GET", "/faults/{fault_id}")
@@ -348,15 +351,17 @@ def install(router: Router, backend: Backend) -> None:
 
     @route("GET", "/snapshot")
     def snapshot(request: Request) -> Any:
-        return control.snapshot()
+        params = query_params(request, ("secrets",))
+        view = control.snapshot_capture(query_bool(params, "secrets"))  # the store lock: only for the copy
+        return Response.stream(snap.stream(view), headers={"Cache-Control": "no-store"})
 
     @route("POST", "/restore")
     def restore(request: Request) -> Any:
         if not request.body.strip():
-            raise ControlError("body", "expected a snapshot (JSON object from GET /_harness/snapshot)")
+            raise ControlError("body", "expected a snapshot (JSON object from GET /_harness/snapshot?secrets=true)")
         try:
-            data = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = request.json()
+        except InvalidJSON as exc:
             raise ControlError("body", f"not valid JSON ({exc})") from None
         return control.restore(data)
 
@@ -364,5 +369,5 @@ def install(router: Router, backend: Backend) -> None:
 def _segment(b64: str) -> Any:
     try:
         return json.loads(b64url_decode(b64))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # a forged token may nest JSON deep
         return None

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from harness.control.api import ControlError
+from harness.control.checks import MAX_INT, check_number
 from harness.engine.store import Backend
 from harness.engine.triggers import set_trigger
 from harness.errors import CognitoError
@@ -47,6 +48,8 @@ def _typed(data: dict[str, Any], name: str, kind: type | tuple[type, ...], what:
     value = data.get(name)
     if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
         raise ControlError(name, f"expected {what}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        check_number(name, value, -MAX_INT, MAX_INT)  # finite, and no 400-digit integer reaches float()
     return value
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from harness.engine import indexes
 from harness.engine.models import AppClient, SchemaAttribute, User, UserPool
 from harness.errors import CognitoError, Err
 
@@ -287,8 +288,13 @@ def same_value(attr: str, a: str, b: str) -> bool:
 
 
 def holders(pool: UserPool, attr: str, value: str, *, verified_only: bool, exclude: User | None = None) -> list[User]:
+    """Users other than ``exclude`` holding ``value`` (verified, with ``verified_only``), from the index."""
+    if attr in indexes.INDEXED_ATTRIBUTES:
+        candidates = indexes.holding(pool, attr, value)
+    else:  # not a username/alias attribute Cognito knows: no index, compare every user
+        candidates = [u for u in pool.users.values() if u.attributes.get(attr) is not None]
     out = []
-    for other in pool.users.values():
+    for other in candidates:
         if other is exclude:
             continue
         current = other.attributes.get(attr)

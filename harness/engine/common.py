@@ -7,6 +7,8 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
+from harness.encoding import secrets_equal, utf8
+from harness.engine import indexes
 from harness.engine.models import AppClient, User, UserPool, UserPoolDomain
 from harness.errors import Err
 
@@ -40,7 +42,7 @@ def pool_client(backend: Backend, pool_id: str, client_id: str) -> tuple[UserPoo
 
 def secret_hash(client_id: str, client_secret: str, username: str) -> str:
     """Base64(HMAC-SHA256(key=secret, msg=username + client_id))."""
-    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    digest = hmac.new(utf8(client_secret), utf8(username + client_id), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -55,7 +57,7 @@ def check_secret_hash(client: AppClient, username: str, given: str | None, *alte
     if not given:
         raise Err.SECRET_MISSING.error(client_id=client.client_id)
     for name in (username, *alternates):
-        if name and hmac.compare_digest(secret_hash(client.client_id, client.secret, name), given):
+        if name and secrets_equal(given, secret_hash(client.client_id, client.secret, name)):
             return
     raise Err.SECRET_MISMATCH.error(client_id=client.client_id)
 
@@ -66,44 +68,32 @@ def check_client_secret(client: AppClient, given: str | None) -> None:
         return
     if not given:
         raise Err.SECRET_MISSING.error(client_id=client.client_id)
-    if not hmac.compare_digest(client.secret, given):
+    if not secrets_equal(given, client.secret):
         raise Err.CLIENT_SECRET_MISMATCH.error(client_id=client.client_id)
 
 
 def find_user(pool: UserPool, name: str) -> User | None:
-    """A user by username, by sub, or by a sign-in attribute/alias.
+    """A user by username, by sub, or by a sign-in attribute/alias (index lookups, no scan).
 
     With ``UsernameAttributes`` the email or phone is the sign-in name; with
     ``AliasAttributes`` a *verified* email/phone or a preferred_username also
-    signs in.
+    signs in. Emails and preferred usernames match case-insensitively, phones
+    exactly; ties go to the first user created.
     """
     user = pool.users.get(pool.user_key(name))
     if user is not None:
         return user
-    lowered = name.lower()
     for attr in pool.username_attributes:
-        for candidate in pool.users.values():
-            value = candidate.attributes.get(attr)
-            if value is not None and (value.lower() if attr == "email" else value) == (
-                lowered if attr == "email" else name
-            ):
+        if attr in indexes.INDEXED_ATTRIBUTES:
+            for candidate in indexes.holding(pool, attr, name):
                 return candidate
     for attr in pool.alias_attributes:
-        for candidate in pool.users.values():
-            value = candidate.attributes.get(attr)
-            if value is None:
-                continue
-            if attr == "preferred_username":
-                if value.lower() == lowered:
-                    return candidate
-            elif candidate.attributes.get(f"{attr}_verified") == "true" and (
-                value.lower() == lowered if attr == "email" else value == name
-            ):
+        if attr not in indexes.INDEXED_ATTRIBUTES:
+            continue
+        for candidate in indexes.holding(pool, attr, name):
+            if attr == "preferred_username" or candidate.attributes.get(f"{attr}_verified") == "true":
                 return candidate
-    for candidate in pool.users.values():
-        if candidate.sub == name:
-            return candidate
-    return None
+    return indexes.by_sub(pool, name)
 
 
 def require_user(pool: UserPool, name: str) -> User:

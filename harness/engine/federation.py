@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
 from harness.engine import events as ev
+from harness.engine import indexes
 from harness.engine.models import AppClient, IdentityProvider, User, UserPool
 from harness.engine.triggers import run_pre_signup
 from harness.engine.users import disable_user
@@ -79,14 +80,11 @@ def federated_username(provider_name: str, user_id: str) -> str:
 
 
 def linked_user(pool: UserPool, provider_name: str, user_id: str) -> User | None:
-    """The user an external identity is linked to (not its own ``P_id`` user)."""
+    """The user an external identity is linked to (not its own ``P_id`` user): an index lookup."""
     own = pool.user_key(federated_username(provider_name, user_id))
-    for key, user in pool.users.items():
-        if key == own:
-            continue
-        for ident in identities_of(user):
-            if ident.get("providerName") == provider_name and str(ident.get("userId")) == user_id:
-                return user
+    for user in indexes.linked_to(pool, provider_name, user_id):
+        if pool.user_key(user.username) != own:
+            return user
     return None
 
 
@@ -153,7 +151,8 @@ def federated_sign_in(backend: Backend, pool: UserPool, provider: IdentityProvid
     if existing is not None:
         _usable(existing)
         attrs.validate_values(pool, mapped, check_required=False)
-        existing.attributes.update(mapped)  # overwritten at every federated sign-in
+        with indexes.reindexing(pool, existing):
+            existing.attributes.update(mapped)  # overwritten at every federated sign-in
         existing.modified = backend.clock.now()
         backend.events.emit(FEDERATED_SIGN_IN, pool.pool_id, provider=provider.name, provider_user_id=user_id,
                             username=existing.username, linked=False, created=False)
@@ -172,7 +171,7 @@ def federated_sign_in(backend: Backend, pool: UserPool, provider: IdentityProvid
                 status=EXTERNAL_PROVIDER, created=now, modified=now)
     write_identities(user, [identity_entry(provider.name, provider.provider_type, user_id,
                                            backend.clock.now_ms(), primary=True)])
-    pool.users[pool.user_key(username)] = user
+    indexes.add_user(pool, user)
     backend.events.emit(ev.USER_CREATED, pool.pool_id, username=username, sub=sub, status=EXTERNAL_PROVIDER,
                         admin=False, client_id=client.client_id, provider=provider.name)
     backend.events.emit(FEDERATED_SIGN_IN, pool.pool_id, provider=provider.name, provider_user_id=user_id,
@@ -221,7 +220,8 @@ def link(backend: Backend, pool: UserPool, destination: dict[str, Any], source: 
             raise Err.LINK_IMMUTABLE_ATTRIBUTES.error(name=name)
     entries.append(identity_entry(provider.name, provider.provider_type, source_value, backend.clock.now_ms(),
                                   primary=False))
-    write_identities(user, entries)
+    with indexes.reindexing(pool, user):
+        write_identities(user, entries)
     user.modified = backend.clock.now()
     backend.events.emit(FEDERATION_LINKED, pool.pool_id, username=user.username, provider=provider.name,
                         provider_user_id=source_value)
@@ -239,8 +239,9 @@ def unlink(backend: Backend, pool: UserPool, spec: dict[str, Any]) -> None:
     found = False
     holder = linked_user(pool, name, value)
     if holder is not None:
-        write_identities(holder, [i for i in identities_of(holder)
-                                  if not (i.get("providerName") == name and str(i.get("userId")) == value)])
+        with indexes.reindexing(pool, holder):
+            write_identities(holder, [i for i in identities_of(holder)
+                                      if not (i.get("providerName") == name and str(i.get("userId")) == value)])
         holder.modified = backend.clock.now()
         backend.events.emit(FEDERATION_UNLINKED, pool.pool_id, username=holder.username, provider=name,
                             provider_user_id=value)

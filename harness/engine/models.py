@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.engine.indexes import UserIndex, rebuild_indexes
 from harness.engine.keys import KeyRing
+from harness.engine.sessions import SessionIndex
+
+SECRET = {"secret": True}
+"""Field metadata: a credential (password material, client secret, SRP private value) that a
+snapshot leaves out unless asked for explicitly (harness.engine.snapshot)."""
 
 # --- pools -------------------------------------------------------------------
 
@@ -95,7 +101,7 @@ class AppClient:
     client_id: str
     pool_id: str
     name: str
-    secret: str | None = None
+    secret: str | None = field(default=None, metadata=SECRET)
     created: float = 0.0
     modified: float = 0.0
     explicit_auth_flows: list[str] = field(default_factory=list)
@@ -169,12 +175,12 @@ class User:
     enabled: bool = True
     created: float = 0.0
     modified: float = 0.0
-    password_hash: str | None = None
-    password_salt: str = ""
-    srp_salt: str = ""  # hex
-    srp_x: str = ""  # hex of SRP's private x (cheap hashes), set with the password
-    srp_verifier: int = 0  # v = g^x mod N, computed on the first SRP sign-in (a 3072-bit pow)
-    password_history: list[str] = field(default_factory=list)
+    password_hash: str | None = field(default=None, metadata=SECRET)
+    password_salt: str = field(default="", metadata=SECRET)
+    srp_salt: str = field(default="", metadata=SECRET)  # hex
+    srp_x: str = field(default="", metadata=SECRET)  # hex of SRP's private x (cheap hashes), set with the password
+    srp_verifier: int = field(default=0, metadata=SECRET)  # v = g^x mod N, on the first SRP sign-in (3072-bit pow)
+    password_history: list[str] = field(default_factory=list, metadata=SECRET)
     temporary_password_expires: float | None = None
     groups: set[str] = field(default_factory=set)
     codes: dict[str, Code] = field(default_factory=dict)
@@ -191,12 +197,18 @@ class User:
         return [{"Name": k, "Value": v} for k, v in self.attributes.items()]
 
 
-@dataclass
+@dataclass(slots=True)
 class RefreshSession:
     """One sign-in: its refresh token and the ID/access tokens it begets.
 
     ``origin_jti`` is the session id carried by every token of the family;
     revoking the session revokes them all (Cognito's RevokeToken semantics).
+    The refresh token itself is not kept: ``refresh_tag`` is its last segment
+    (a MAC, see harness.engine.sessions), ``rotated_out`` maps the tags of
+    rotated-out tokens to the end of their grace period. ``tokens_expire_at``
+    is the latest expiry of the ID/access tokens minted for the session: until
+    then a revoked session must still refuse them. ``jtis`` lists the tokens
+    that carry no ``origin_jti`` claim. Slots: 100k live sessions must stay small.
     """
 
     origin_jti: str
@@ -204,17 +216,19 @@ class RefreshSession:
     client_id: str
     username: str
     sub: str
-    refresh_token: str
+    refresh_tag: str
     auth_time: int
     issued_at: float
     expires_at: float
     scopes: list[str] = field(default_factory=list)
     revoked_at: float | None = None
     revoked_reason: str | None = None
-    rotated_out: dict[str, float] = field(default_factory=dict)  # old token -> usable until
+    rotated_out: dict[str, float] | None = None  # old token's tag -> usable until
     device_key: str | None = None
     nonce: str | None = None
     federated: bool = False
+    tokens_expire_at: float = 0.0
+    jtis: list[str] | None = None
 
     @property
     def revoked(self) -> bool:
@@ -232,7 +246,7 @@ class AuthSession:
     challenge: str
     created: float
     expires_at: float
-    srp_b: int = 0
+    srp_b: int = field(default=0, metadata=SECRET)  # the server's private SRP ephemeral
     srp_B: int = 0
     srp_A: int = 0
     secret_block: str = ""
@@ -276,10 +290,8 @@ class UserPool:
     users: dict[str, User] = field(default_factory=dict)  # key: canonical username
     groups: dict[str, Group] = field(default_factory=dict)
     sessions: dict[str, RefreshSession] = field(default_factory=dict)  # origin_jti -> session
-    refresh_index: dict[str, str] = field(default_factory=dict)  # refresh token -> origin_jti
     auth_sessions: dict[str, AuthSession] = field(default_factory=dict)
     revoked_jtis: set[str] = field(default_factory=set)  # single tokens revoked outside a session
-    jti_origin: dict[str, str] = field(default_factory=dict)  # token jti -> session origin_jti
     # federation and the hosted UI (issue 3)
     identity_providers: dict[str, IdentityProvider] = field(default_factory=dict)  # ProviderName ->
     resource_servers: dict[str, ResourceServer] = field(default_factory=dict)  # Identifier ->
@@ -287,6 +299,14 @@ class UserPool:
     oauth_requests: dict[str, OAuthRequest] = field(default_factory=dict)  # pending /oauth2/authorize
     oauth_codes: dict[str, AuthorizationCode] = field(default_factory=dict)  # one-time codes
     hosted_sessions: dict[str, HostedSession] = field(default_factory=dict)  # managed-login cookies
+
+    def __post_init__(self) -> None:
+        """Derived indexes (users by sub/email/phone/alias/identity, sessions by user, refresh tags,
+        expiry wheels) are plain attributes, not fields: snapshots skip them, construction (and so
+        snapshot restore) rebuilds them from the state above."""
+        self.user_index: UserIndex
+        self.session_index: SessionIndex
+        rebuild_indexes(self)
 
     @property
     def arn(self) -> str:

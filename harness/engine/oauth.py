@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from harness.engine import events as ev
-from harness.engine import lockout, oauth_tokens, oidc_client
+from harness.engine import lockout, oauth_tokens, oidc_client, sessions
 from harness.engine.events import FEDERATION_FAILURE
 from harness.engine.federation import federated_sign_in
 from harness.engine.models import AppClient, AuthorizationCode, HostedSession, OAuthRequest, User, UserPool
@@ -44,6 +44,7 @@ OPENID_DEPENDENT = ("email", "phone", "profile")
 FLOW_OF = {"code": "code", "token": "implicit"}
 HOSTED_FLOW = "HOSTED_UI"
 FEDERATED_FLOW = "HOSTED_UI_FEDERATED"
+CSRF_REFUSED = "Your sign-in form has expired or was not sent from this page. Please sign in again."
 
 
 # --- outcomes ------------------------------------------------------------------------
@@ -227,6 +228,7 @@ def _open_hosted_session(backend: Backend, pool: UserPool, user: User, auth_time
     sid = backend.ids.token_blob(32)
     pool.hosted_sessions[sid] = HostedSession(id=sid, pool_id=pool.pool_id, username=user.username, sub=user.sub,
                                               auth_time=auth_time, created=now, expires_at=now + SESSION_TTL)
+    sessions.track_hosted(backend, pool, sid, now + SESSION_TTL)
     return sid
 
 
@@ -247,6 +249,7 @@ def complete(backend: Backend, req: AuthorizeRequest, user: User, auth_time: int
             redirect_uri=req.redirect_uri, scopes=list(req.scopes), created=now, expires_at=now + CODE_TTL,
             auth_time=auth_time, nonce=req.nonce, code_challenge=req.code_challenge,
             code_challenge_method=req.code_challenge_method, federated=federated)
+        sessions.track_code(backend, pool, code, now + CODE_TTL)
         params = {"code": code, **({"state": req.state} if req.state else {})}
         return Redirect(_with_query(req.redirect_uri, params), set_session=cookie)
     tokens = oauth_tokens.implicit_tokens(backend, pool, client, user, req.scopes, req.nonce, auth_time, federated)
@@ -281,6 +284,7 @@ def _to_idp(backend: Backend, req: AuthorizeRequest) -> Redirect:
     except oidc_client.IdPError as exc:
         return app_error(req.redirect_uri, "invalid_request", req.state, exc.description)
     req.pool.oauth_requests[pending.id] = pending
+    sessions.track_request(backend, req.pool, pending.id, pending.expires_at)
     location = oidc_client.authorization_redirect(provider, endpoints, idp_redirect_uri(backend, req.pool.pool_id),
                                                   pending.idp_state or "", pending.idp_nonce or "")
     return Redirect(location)
@@ -330,13 +334,22 @@ def _refuse(req: AuthorizeRequest, error: CognitoError, new_password: bool = Fal
                        new_password=new_password, status=400)
 
 
-def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: dict[str, str]) -> Outcome:
-    """Check a native user's password through the engine's rules (lockout included)."""
+def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: dict[str, str], *,
+                 csrf_valid: bool) -> Outcome:
+    """Check a native user's password through the engine's rules (lockout included).
+
+    ``csrf_valid`` is the face's verdict on the XSRF-TOKEN cookie / ``_csrf``
+    field pair; without it the form is shown again (403) before any credential
+    is read, so a forged cross-site POST neither signs anyone in nor counts
+    towards a lockout.
+    """
     with backend.transaction():
         try:
             req = validate_authorize(backend, pool_id, params)
         except _Stop as stop:
             return stop.outcome
+        if not csrf_valid:
+            return LoginPrompt(params=dict(params), providers=_offered(req), message=CSRF_REFUSED, status=403)
         if "COGNITO" not in req.client.supported_identity_providers:
             return app_error(req.redirect_uri, "unauthorized_client", req.state, "COGNITO is not enabled")
         pool, client = req.pool, req.client

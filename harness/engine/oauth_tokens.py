@@ -17,18 +17,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import jwt
 
-from harness.encoding import b64url, pkce_s256
+from harness.encoding import b64url, pkce_s256, secrets_equal
 from harness.engine import events as ev
-from harness.engine import tokens
+from harness.engine import sessions, tokens
 from harness.engine.common import custom_scopes, seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
-from harness.engine.signing import jwe_shaped, sign_jwt
+from harness.engine.signing import sign_jwt
 from harness.errors import CognitoError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,8 +73,7 @@ def mint(backend: Backend, pool: UserPool, client: AppClient, user: User, sessio
         claims["at_hash"] = at_hash(access)
         out["id_token"] = sign_jwt(claims, pool.keyring.active("id"))
         id_jti = claims.get("jti")
-        if id_jti:
-            pool.jti_origin[id_jti] = session.origin_jti
+        sessions.note_token(pool, session, claims)
     out["expires_in"] = access_claims["exp"] - access_claims["iat"]
     out["token_type"] = "Bearer"
     kind = ev.TOKEN_REFRESHED if flow == "refresh_token" else ev.TOKEN_ISSUED
@@ -121,7 +119,7 @@ def authenticate_client(pool: UserPool, form: dict[str, str], authorization: str
     if client.secret is None:
         if secret:
             raise OAuthError("invalid_client", status)
-    elif not secret or not hmac.compare_digest(client.secret, secret):
+    elif not secrets_equal(secret, client.secret):
         raise OAuthError("invalid_client", status)
     return client
 
@@ -145,15 +143,15 @@ def _authorization_code(backend: Backend, pool: UserPool, client: AppClient, for
         raise OAuthError("unauthorized_client", description="invalid_redirect")
     if code.code_challenge:
         verifier = form.get("code_verifier") or ""
-        if not verifier or not hmac.compare_digest(pkce_s256(verifier), code.code_challenge):
+        if not verifier or not secrets_equal(pkce_s256(verifier), code.code_challenge):
             raise OAuthError("invalid_grant")
     user = pool.users.get(pool.user_key(code.username))
     if user is None or user.sub != code.sub or not user.enabled:
         raise OAuthError("invalid_grant")
-    session = tokens.new_session(backend, pool, client, user, code.scopes, auth_time=code.auth_time,
-                                 nonce=code.nonce, federated=code.federated)
+    session, refresh_token = tokens.open_session(backend, pool, client, user, code.scopes, auth_time=code.auth_time,
+                                                 nonce=code.nonce, federated=code.federated)
     out = mint(backend, pool, client, user, session, "authorization_code")
-    out["refresh_token"] = session.refresh_token
+    out["refresh_token"] = refresh_token
     return out
 
 
@@ -170,10 +168,7 @@ def _refresh_token(backend: Backend, pool: UserPool, client: AppClient, form: di
     user = pool.users[pool.user_key(session.username)]
     out = mint(backend, pool, client, user, session, "refresh_token")
     if client.refresh_rotation_enabled:  # a new refresh token; the old one lives for the grace period
-        session.rotated_out[session.refresh_token] = backend.clock.now() + client.refresh_retry_grace_seconds
-        session.refresh_token = jwe_shaped(backend.ids.token_blob(420))
-        pool.refresh_index[session.refresh_token] = session.origin_jti
-        out["refresh_token"] = session.refresh_token
+        out["refresh_token"] = sessions.rotate(backend, pool, session, client.refresh_retry_grace_seconds)
     return out
 
 
@@ -281,12 +276,11 @@ def revoke(backend: Backend, pool_id: str, form: dict[str, str], authorization: 
         client = authenticate_client(pool, form, authorization, 401)
         if not client.enable_token_revocation:
             raise OAuthError("invalid_request")
-        origin = pool.refresh_index.get(value)
-        if origin is None:
+        session = sessions.find_refresh(backend, pool, value)
+        if session is None:
             if _looks_like_jwt(value):
                 raise OAuthError("unsupported_token_type")
             return  # unknown or invalid: 200, as RFC 7009 asks
-        session = pool.sessions[origin]
         if session.client_id != client.client_id:
             raise OAuthError("invalid_request", description="The token was not issued to this client")
         tokens.revoke_session(backend, pool, session, "oauth2/revoke")

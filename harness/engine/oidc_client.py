@@ -10,25 +10,26 @@ when a token names an unknown kid (how a client survives key rotation).
 
 Failures raise :class:`IdPError` whose ``description`` is what Cognito puts in
 ``error_description`` when it redirects back to the app. Network access is
-restricted to loopback. No pool state is touched here, so callers run it
-without holding the pool lock.
+restricted to loopback on every hop (:mod:`harness.engine.outbound`: GETs
+follow only loopback redirects, the token POST follows none). No pool state is
+touched here, so callers run it without holding the pool lock.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import jwt
 import requests
 
+from harness.engine import outbound
 from harness.engine.models import IdentityProvider
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 CLOCK_SKEW = 300  # seconds of leeway on iat/exp
 NOT_EMULATED = ("Facebook", "LoginWithAmazon", "SAML")  # stored and described, no sign-in
 
@@ -51,15 +52,20 @@ class Endpoints:
     token_auth_methods: tuple[str, ...] = ("client_secret_post", "client_secret_basic")
 
 
-def _check_loopback(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
-        raise IdPError(f"IdP endpoint {url} is not reachable from the harness (loopback only)")
+def _get(url: str, timeout: float, headers: dict[str, str] | None = None) -> requests.Response:
+    """GET on loopback, redirects checked hop by hop; a refusal is an IdPError naming it."""
+    try:
+        return outbound.get(url, timeout, headers=headers)
+    except outbound.OutboundRefused as exc:
+        raise IdPError(f"IdP endpoint {exc}") from None
 
 
-def _get(url: str, timeout: float, **kwargs: Any) -> requests.Response:
-    _check_loopback(url)
-    return requests.get(url, timeout=timeout, **kwargs)
+def _post(url: str, timeout: float, **kwargs: Any) -> requests.Response:
+    """POST on loopback, no redirect followed; a refusal is an IdPError naming it."""
+    try:
+        return outbound.post(url, timeout, **kwargs)
+    except outbound.OutboundRefused as exc:
+        raise IdPError(f"IdP endpoint {exc}") from None
 
 
 def discover(issuer: str, timeout: float) -> dict[str, Any]:
@@ -168,9 +174,7 @@ def exchange_code(provider: IdentityProvider, endpoints: Endpoints, code: str, r
     else:
         auth = (client_id, secret)
     try:
-        _check_loopback(endpoints.token_url)
-        answer = requests.post(endpoints.token_url, data=form, auth=auth, timeout=timeout,
-                               headers={"Accept": "application/json"})
+        answer = _post(endpoints.token_url, timeout, data=form, auth=auth, headers={"Accept": "application/json"})
     except requests.Timeout:
         raise IdPError("Timeout occurred in calling IdP token endpoint") from None
     except requests.RequestException:
@@ -260,11 +264,10 @@ def fetch_userinfo(provider: IdentityProvider, endpoints: Endpoints, access_toke
         return {}
     headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
     try:
-        _check_loopback(endpoints.attributes_url)
         if provider.details.get("attributes_request_method", "GET").upper() == "POST":
-            answer = requests.post(endpoints.attributes_url, headers=headers, timeout=timeout)
+            answer = _post(endpoints.attributes_url, timeout, headers=headers)
         else:
-            answer = requests.get(endpoints.attributes_url, headers=headers, timeout=timeout)
+            answer = _get(endpoints.attributes_url, timeout, headers=headers)
     except requests.Timeout:
         raise IdPError("Timeout occurred in calling IdP userinfo endpoint") from None
     except requests.RequestException:

@@ -3,9 +3,18 @@
 * :func:`check_policy` reports the first broken rule with the message prefix
   Cognito uses for that operation (SignUp, AdminCreateUser's temporary
   password, everything else).
-* :func:`set_password` stores a salted hash plus the SRP salt and verifier,
+* :func:`set_password` stores a password hash plus the SRP salt and verifier,
   so both USER_PASSWORD_AUTH and USER_SRP_AUTH can authenticate the user, and
   enforces PasswordHistorySize.
+
+The hash is PBKDF2-HMAC-SHA256 with a per-password salt, written as one
+self-describing string ``pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`` so
+the cost can change without breaking stored passwords. The iteration count is
+deliberately low (:data:`PBKDF2_ITERATIONS`): an emulator's sign-in throughput
+is a feature, and its passwords are test fixtures, but a leaked snapshot must
+still not be one SHA-256 away from every password. Hashes from earlier versions
+(``sha256(salt NUL password)``, salt in ``User.password_salt``) still verify
+and are re-hashed on the first successful sign-in.
 """
 
 from __future__ import annotations
@@ -20,6 +29,11 @@ from harness.errors import Err
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
+
+PASSWORD_HASH_SCHEME = "pbkdf2-sha256"
+PBKDF2_ITERATIONS = 1_000  # ~0.3 ms a hash on one core: see the module docstring
+MAX_PBKDF2_ITERATIONS = 1_000_000  # a stored (restored) hash asking for more is refused, not run
+SALT_BYTES = 16
 
 # Cognito's special characters (the 2023 guide also counts the space).
 SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
@@ -62,13 +76,51 @@ def check_policy(pool: UserPool, password: str, context: str) -> None:
         raise _CONTEXT_ERRORS[context].error(reason=reason)
 
 
-def _digest(salt: str, password: str) -> str:
-    return hashlib.sha256(f"{salt}\x00{password}".encode()).hexdigest()
+def _utf8(password: str) -> bytes:
+    """The password's bytes; lone surrogates (valid in JSON strings) are kept, never a crash."""
+    return password.encode("utf-8", "surrogatepass")
 
 
-def _matches(entry: str, password: str) -> bool:
-    salt, _, digest = entry.partition("$")
-    return hmac.compare_digest(_digest(salt, password), digest)
+def hash_password(password: str, salt_hex: str, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """``pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`` for ``password``."""
+    digest = hashlib.pbkdf2_hmac("sha256", _utf8(password), bytes.fromhex(salt_hex), iterations)
+    return f"{PASSWORD_HASH_SCHEME}${iterations}${salt_hex}${digest.hex()}"
+
+
+def _legacy_digest(salt: str, password: str) -> str:
+    """What versions before PBKDF2 stored: one SHA-256 (read only, to upgrade old snapshots)."""
+    return hashlib.sha256(_utf8(f"{salt}\x00{password}")).hexdigest()
+
+
+def password_matches(encoded: str, password: str, legacy_salt: str = "") -> bool:
+    """Whether ``password`` hashes to ``encoded`` (constant-time compare of the digests).
+
+    Reads the current scheme, the old ``salt$sha256`` history entries and a
+    bare old SHA-256 digest (with ``legacy_salt``). Anything else, including
+    an iteration count out of range, never matches.
+    """
+    parts = encoded.split("$")
+    if len(parts) == 4 and parts[0] == PASSWORD_HASH_SCHEME:
+        _, iterations, salt_hex, expected = parts
+        if not iterations.isdigit() or not 1 <= int(iterations) <= MAX_PBKDF2_ITERATIONS:
+            return False
+        try:
+            actual = hash_password(password, salt_hex, int(iterations)).rpartition("$")[2]
+        except ValueError:  # a salt that is not hex
+            return False
+        return hmac.compare_digest(actual.encode(), _utf8(expected))
+    if len(parts) == 2:  # an old history entry: salt$digest
+        salt, expected = parts
+    elif len(parts) == 1 and legacy_salt:  # an old current hash, its salt kept apart
+        salt, expected = legacy_salt, encoded
+    else:
+        return False
+    return hmac.compare_digest(_legacy_digest(salt, password).encode(), _utf8(expected))
+
+
+def is_legacy_hash(encoded: str) -> bool:
+    """Whether ``encoded`` predates the PBKDF2 scheme."""
+    return not encoded.startswith(PASSWORD_HASH_SCHEME + "$")
 
 
 def temporary_validity_days(pool: UserPool) -> int:
@@ -93,18 +145,18 @@ def set_password(
     false (AdminCreateUser's temporary passwords, whose API has no such error).
     """
     history_size = pool.password_policy.password_history_size
-    if check_history and history_size and any(_matches(entry, password) for entry in user.password_history[-history_size:]):
+    if check_history and history_size and any(password_matches(entry, password)
+                                              for entry in user.password_history[-history_size:]):
         raise Err.PASSWORD_HISTORY.error()
-    salt = backend.ids.hex(16)
-    user.password_salt = salt
-    user.password_hash = _digest(salt, password)
+    user.password_hash = hash_password(password, backend.ids.hex(SALT_BYTES))
+    user.password_salt = ""  # the salt is inside password_hash; the field only reads old snapshots
     user.srp_salt = backend.ids.hex(16)
     # the verifier's modular exponentiation waits for the first SRP sign-in (srp.credentials_for)
     user.srp_x = format(srp_math.compute_x(user.srp_salt, pool.srp_pool_name, user.username, password), "x")
     user.srp_verifier = 0
     now = backend.clock.now()
     user.temporary_password_expires = now + temporary_validity_days(pool) * 86400 if temporary else None
-    user.password_history.append(f"{salt}${user.password_hash}")
+    user.password_history.append(user.password_hash)
     keep = max(history_size, 1)
     del user.password_history[:-keep]
     user.modified = now
@@ -119,10 +171,22 @@ def generate_temporary_password(backend: Backend, pool: UserPool) -> str:
 
 
 def verify_password(user: User, password: str) -> bool:
-    """Whether ``password`` is the user's current password (constant-time compare)."""
+    """Whether ``password`` is the user's current password (constant-time compare).
+
+    A hash in the old single-SHA-256 form (a snapshot from an earlier version)
+    is replaced by a PBKDF2 one, same salt, once the password is proven.
+    """
     if user.password_hash is None:
         return False
-    return hmac.compare_digest(_digest(user.password_salt, password), user.password_hash)
+    if not password_matches(user.password_hash, password, user.password_salt):
+        return False
+    if is_legacy_hash(user.password_hash):  # deterministic new salt: no id is drawn during a sign-in
+        salt = hashlib.sha256(_utf8(user.password_salt)).hexdigest()[:SALT_BYTES * 2]
+        user.password_hash = hash_password(password, salt)
+        user.password_salt = ""
+    return True
 
 
-__all__ = ["SYMBOLS", "check_policy", "generate_temporary_password", "policy_violation", "set_password", "verify_password", "temporary_validity_days"]
+__all__ = ["PASSWORD_HASH_SCHEME", "PBKDF2_ITERATIONS", "SYMBOLS", "check_policy", "generate_temporary_password",
+           "hash_password", "password_matches", "policy_violation", "set_password", "temporary_validity_days",
+           "verify_password"]

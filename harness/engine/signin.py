@@ -10,7 +10,8 @@ temporary password). Every refusal is an ``auth.failure`` event with a reason.
 
 Challenge ``Session`` strings live in ``pool.auth_sessions`` for
 AuthSessionValidity minutes of virtual time; an expired one is remembered a
-while longer so the caller hears "session is expired" rather than "invalid".
+while longer (sessions.KEEP_EXPIRED_CHALLENGES) so the caller hears "session is
+expired" rather than "invalid", then swept.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
 from harness.engine import events as ev
-from harness.engine import lockout, srp, tokens, users
+from harness.engine import lockout, sessions, srp, tokens, users
 from harness.engine.common import check_secret_hash, find_user
 from harness.engine.models import AppClient, AuthSession, User, UserPool
 from harness.engine.passwords import check_policy, verify_password
@@ -31,7 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
 SESSION_BYTES = 600  # an 800-character Session, inside the model's 20-2048
-KEEP_EXPIRED_SESSIONS = 3600.0
 ATTRIBUTE_PREFIX = "userAttributes."
 SIGN_UP_CONFIRMED = "SIGN_UP_CONFIRMED"  # a ConfirmSignUp Session, accepted by USER_AUTH
 
@@ -131,10 +131,6 @@ class SignIn:
 
     def open_session(self, username: str, challenge: str, user_sub: str = "") -> AuthSession:
         now = self.backend.clock.now()
-        sessions = self.pool.auth_sessions
-        for key, old in list(sessions.items()):
-            if old.expires_at + KEEP_EXPIRED_SESSIONS < now:
-                del sessions[key]
         session = AuthSession(
             session=self.backend.ids.token_blob(SESSION_BYTES),
             pool_id=self.pool.pool_id,
@@ -147,7 +143,8 @@ class SignIn:
             flow=self.flow,
             user_sub=user_sub,
         )
-        sessions[session.session] = session
+        self.pool.auth_sessions[session.session] = session
+        sessions.track_challenge(self.backend, self.pool, session.session, session.expires_at)
         return session
 
     # --- before and after the password ---------------------------------------------------------

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from harness.engine import events as ev
-from harness.engine import lockout
+from harness.engine import lockout, sessions
 from harness.engine.common import seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
-from harness.engine.signing import jwe_shaped, sign_jwt
+from harness.engine.signing import sign_jwt
 from harness.errors import Err
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -157,6 +157,40 @@ def access_token_claims(
 # --- issuing ---------------------------------------------------------------------
 
 
+def open_session(
+    backend: Backend,
+    pool: UserPool,
+    client: AppClient,
+    user: User,
+    scopes: list[str],
+    *,
+    auth_time: int | None = None,
+    nonce: str | None = None,
+    federated: bool = False,
+) -> tuple[RefreshSession, str]:
+    """A new sign-in session and its refresh token (handed out once: only its tag is kept)."""
+    now = backend.clock.now()
+    origin_jti = backend.ids.uuid()
+    expires_at = now + seconds(client.refresh_token_validity, client.refresh_token_unit)
+    token, tag = sessions.new_refresh_token(backend, pool, client.client_id, expires_at)
+    session = RefreshSession(
+        origin_jti=origin_jti,
+        pool_id=pool.pool_id,
+        client_id=client.client_id,
+        username=user.username,
+        sub=user.sub,
+        refresh_tag=tag,
+        auth_time=int(now) if auth_time is None else auth_time,
+        issued_at=now,
+        expires_at=expires_at,
+        scopes=sessions.shared_scopes(scopes),
+        nonce=nonce,
+        federated=federated,
+    )
+    sessions.register(backend, pool, session)
+    return session, token
+
+
 def new_session(
     backend: Backend,
     pool: UserPool,
@@ -168,23 +202,9 @@ def new_session(
     nonce: str | None = None,
     federated: bool = False,
 ) -> RefreshSession:
-    now = backend.clock.now()
-    session = RefreshSession(
-        origin_jti=backend.ids.uuid(),
-        pool_id=pool.pool_id,
-        client_id=client.client_id,
-        username=user.username,
-        sub=user.sub,
-        refresh_token=jwe_shaped(backend.ids.token_blob(420)),
-        auth_time=int(now) if auth_time is None else auth_time,
-        issued_at=now,
-        expires_at=now + seconds(client.refresh_token_validity, client.refresh_token_unit),
-        scopes=list(scopes),
-        nonce=nonce,
-        federated=federated,
-    )
-    pool.sessions[session.origin_jti] = session
-    pool.refresh_index[session.refresh_token] = session.origin_jti
+    """A new session whose refresh token nobody needs (the control plane's minted tokens)."""
+    session, _ = open_session(backend, pool, client, user, scopes, auth_time=auth_time, nonce=nonce,
+                              federated=federated)
     return session
 
 
@@ -219,10 +239,10 @@ def mint_pair(
     with backend.lock_released():  # sign outside the lock (see StoreLock.released)
         access = sign_jwt(access_claims, access_key)
         id_token = sign_jwt(id_claims, id_key) if id_claims is not None and id_key is not None else None
-    if session is not None:  # remember the family even when claims omit origin_jti
-        pool.jti_origin[access_claims["jti"]] = session.origin_jti
-        if id_claims and "jti" in id_claims:
-            pool.jti_origin[id_claims["jti"]] = session.origin_jti
+    if session is not None:  # keep the session while its tokens live; remember jtis without origin_jti
+        sessions.note_token(pool, session, access_claims)
+        if id_claims:
+            sessions.note_token(pool, session, id_claims)
     return access, id_token, access_claims, id_claims
 
 
@@ -232,7 +252,7 @@ def origin_of(pool: UserPool, claims: dict[str, Any]) -> str | None:
     if origin:
         return str(origin)
     jti = claims.get("jti")
-    return pool.jti_origin.get(jti) if jti else None
+    return sessions.origin_of_jti(pool, jti) if isinstance(jti, str) else None
 
 
 def authentication_result(
@@ -242,11 +262,12 @@ def authentication_result(
     user: User,
     session: RefreshSession,
     *,
-    include_refresh: bool = True,
+    refresh_token: str | None,
     kind: str = "sign-in",
     flow: str = "",
 ) -> dict[str, Any]:
-    """Cognito's ``AuthenticationResult`` for a session, emitting ``token.issued``."""
+    """Cognito's ``AuthenticationResult`` for a session (with ``refresh_token`` when one was just
+    issued), emitting ``token.issued``."""
     access, id_token, access_claims, id_claims = mint_pair(backend, pool, client, user, session, session.scopes)
     result: dict[str, Any] = {
         "AccessToken": access,
@@ -255,8 +276,8 @@ def authentication_result(
     }
     if id_token is not None:
         result["IdToken"] = id_token
-    if include_refresh:
-        result["RefreshToken"] = session.refresh_token
+    if refresh_token is not None:
+        result["RefreshToken"] = refresh_token
     backend.events.emit(
         ev.TOKEN_REFRESHED if kind == "refresh" else ev.TOKEN_ISSUED,
         pool.pool_id,
@@ -266,7 +287,7 @@ def authentication_result(
         origin_jti=session.origin_jti,
         access_jti=access_claims["jti"],
         id_jti=(id_claims or {}).get("jti"),
-        refresh=include_refresh,
+        refresh=refresh_token is not None,
         flow=flow,
     )
     return result
@@ -284,10 +305,11 @@ def sign_in(
     federated: bool = False,
 ) -> dict[str, Any]:
     """Open a new session for a user who just authenticated; return tokens."""
-    session = new_session(backend, pool, client, user, scopes or [ADMIN_SCOPE], nonce=nonce, federated=federated)
+    session, token = open_session(backend, pool, client, user, scopes or [ADMIN_SCOPE], nonce=nonce,
+                                  federated=federated)
     lockout.forget_failures(user)
     backend.events.emit(ev.AUTH_SUCCESS, pool.pool_id, username=user.username, client_id=client.client_id, flow=flow)
-    return authentication_result(backend, pool, client, user, session, flow=flow)
+    return authentication_result(backend, pool, client, user, session, refresh_token=token, flow=flow)
 
 
 # --- refresh -----------------------------------------------------------------------
@@ -300,9 +322,11 @@ def session_for_refresh_token(backend: Backend, pool: UserPool, client: AppClien
     other-client tokens, and for disabled or deleted users.
     """
     now = backend.clock.now()
-    origin = pool.refresh_index.get(token)
-    session = pool.sessions.get(origin) if origin else None
-    if session is None:
+    session = sessions.find_refresh(backend, pool, token)
+    if session is None:  # unknown, or a genuine one whose session was forgotten after it expired
+        forgotten = sessions.forgotten_expiry(backend, pool, client.client_id, token)
+        if forgotten is not None and now >= forgotten:
+            raise Err.REFRESH_TOKEN_EXPIRED.error()
         raise Err.REFRESH_TOKEN_INVALID.error()
     if session.client_id != client.client_id:
         raise Err.REFRESH_TOKEN_INVALID.error()
@@ -311,8 +335,9 @@ def session_for_refresh_token(backend: Backend, pool: UserPool, client: AppClien
     if now >= session.expires_at:
         raise Err.REFRESH_TOKEN_EXPIRED.error()
     rotated = False
-    if token != session.refresh_token:
-        usable_until = session.rotated_out.get(token)
+    tag = token.rpartition(".")[2]
+    if tag != session.refresh_tag:
+        usable_until = (session.rotated_out or {}).get(tag)
         if usable_until is None or now >= usable_until:
             raise Err.REFRESH_TOKEN_REUSED.error()
         rotated = True
@@ -341,14 +366,9 @@ def refresh(
     """
     session, _ = session_for_refresh_token(backend, pool, client, token)
     user = pool.users[pool.user_key(session.username)]
-    if rotate:
-        now = backend.clock.now()
-        old = session.refresh_token
-        session.rotated_out[old] = now + client.refresh_retry_grace_seconds
-        session.refresh_token = jwe_shaped(backend.ids.token_blob(420))
-        pool.refresh_index[session.refresh_token] = session.origin_jti
+    new_token = sessions.rotate(backend, pool, session, client.refresh_retry_grace_seconds) if rotate else None
     return authentication_result(
-        backend, pool, client, user, session, include_refresh=rotate, kind="refresh", flow=flow
+        backend, pool, client, user, session, refresh_token=new_token, kind="refresh", flow=flow
     )
 
 
@@ -446,22 +466,17 @@ def revoke_session(backend: Backend, pool: UserPool, session: RefreshSession, re
 
 def revoke_user_sessions(backend: Backend, pool: UserPool, user: User, reason: str) -> int:
     """Revoke every session of a user (global sign-out, disable, delete)."""
-    count = 0
-    for session in list(pool.sessions.values()):
-        if session.sub == user.sub and revoke_session(backend, pool, session, reason):
-            count += 1
-    return count
+    return sum(1 for session in sessions.of_user(pool, user.sub) if revoke_session(backend, pool, session, reason))
 
 
 def token_status(backend: Backend, token: str) -> dict[str, Any]:
     """Everything the emulator knows about a token (control-plane query)."""
     with backend.transaction():
         for pool in backend.pools.values():
-            origin = pool.refresh_index.get(token)
-            if origin:
-                session = pool.sessions[origin]
+            session = sessions.find_refresh(backend, pool, token)
+            if session is not None:
                 now = backend.clock.now()
-                rotated_out = token != session.refresh_token
+                rotated_out = token.rpartition(".")[2] != session.refresh_tag
                 return {
                     "known": True,
                     "token_use": "refresh",
@@ -475,6 +490,10 @@ def token_status(backend: Backend, token: str) -> dict[str, Any]:
                     "rotated_out": rotated_out,
                     "active": not session.revoked and now < session.expires_at and not rotated_out,
                 }
+            for client_id in pool.clients:  # a refresh token whose session was forgotten once it expired
+                if sessions.forgotten_expiry(backend, pool, client_id, token) is not None:
+                    return {"known": True, "token_use": "refresh", "pool_id": pool.pool_id, "client_id": client_id,
+                            "expired": True, "forgotten": True, "revoked": False, "active": False}
         try:
             pool, header, claims = decode_verified(backend, token)
         except ValueError as exc:

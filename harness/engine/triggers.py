@@ -4,7 +4,9 @@ A pool's ``LambdaConfig.PreSignUp`` holds a Lambda ARN, as in Cognito. The
 harness binds an ARN to a handler in :class:`TriggerRegistry`
 (``backend.triggers``): a Python callable (it receives Cognito's event dict
 and returns it, or mutates it in place) or a loopback HTTP URL (the event is
-POSTed as JSON; the answer is the event with ``response`` filled in).
+POSTed as JSON; the answer is the event with ``response`` filled in; a
+redirect answer is a failed invocation, never followed: see
+:mod:`harness.engine.outbound`).
 :func:`set_trigger` does both at once. An ARN with no bound handler is
 skipped (recorded as a ``trigger.unbound`` event), so pools copied from real
 configurations still work.
@@ -21,10 +23,10 @@ import json
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import urlsplit
 
 import requests
 
+from harness.engine import outbound
 from harness.engine.events import TRIGGER_FAILED, TRIGGER_INVOKED, TRIGGER_UNBOUND
 from harness.errors import CognitoError, Err
 
@@ -34,7 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TRIGGER_SOURCES = ("PreSignUp_SignUp", "PreSignUp_ExternalProvider", "PreSignUp_AdminCreateUser")
 TRIGGER_NAMES = ("PreSignUp",)
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 HTTP_TIMEOUT = 10.0
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -84,8 +85,7 @@ class TriggerRegistry:
 
 
 def check_loopback_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
+    if not outbound.is_loopback_url(url):
         raise ValueError(f"trigger URL must be http(s) on loopback (127.0.0.1/localhost), got {url!r}")
 
 
@@ -130,7 +130,9 @@ def _event(backend: Backend, pool: UserPool, source: str, username: str, client_
 
 def _invoke_http(url: str, event: dict[str, Any]) -> dict[str, Any]:
     try:
-        answer = requests.post(url, json=event, timeout=HTTP_TIMEOUT)
+        answer = outbound.post(url, HTTP_TIMEOUT, json=event)
+    except outbound.OutboundRefused as exc:
+        raise Err.LAMBDA_UNEXPECTED.error(trigger="PreSignUp", detail=str(exc)) from None
     except requests.RequestException as exc:
         raise Err.LAMBDA_UNEXPECTED.error(trigger="PreSignUp", detail=type(exc).__name__) from None
     if answer.status_code >= 400:

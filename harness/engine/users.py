@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from harness.engine import attributes as attrs
 from harness.engine import events as ev
-from harness.engine import lockout, tokens
+from harness.engine import indexes, lockout, tokens
 from harness.engine.models import AppClient, Group, User, UserPool
 from harness.engine.passwords import set_password
 from harness.errors import Err
@@ -108,7 +108,7 @@ def create_user(
         set_password(backend, pool, user, password, temporary=temporary, check_history=False)
         user.modified = now
     attrs.release_aliases(displaced)
-    pool.users[pool.user_key(user.username)] = user
+    indexes.add_user(pool, user)
     backend.events.emit(
         ev.USER_CREATED, pool.pool_id, username=user.username, sub=sub, status=status,
         admin=admin, client_id=client.client_id if client else None,
@@ -126,7 +126,7 @@ def touch(backend: Backend, user: User) -> None:
 def delete_user(backend: Backend, pool: UserPool, user: User, *, reason: str = "user deleted") -> None:
     """Remove a user: revoke every session, drop memberships and pending challenges."""
     tokens.revoke_user_sessions(backend, pool, user, reason)
-    pool.users.pop(pool.user_key(user.username), None)
+    indexes.remove_user(pool, user)
     for key, pending in list(pool.auth_sessions.items()):
         if pending.username == user.username:
             del pool.auth_sessions[key]
@@ -223,16 +223,17 @@ def update_attributes(
     immediate = {k: v for k, v in values.items() if k not in deferred}
     displaced = attrs.check_unique(pool, {k: v for k, v in immediate.items() if v}, user=user)
     attrs.release_aliases(displaced)
-    for name, value in immediate.items():
-        if value == "":
-            user.attributes.pop(name, None)
-            user.pending_attributes.pop(name, None)
-            if name in attrs.VERIFIABLE:
-                user.attributes.pop(f"{name}_verified", None)
-        else:
-            user.attributes[name] = value
-            if name in attrs.VERIFIABLE:
+    with indexes.reindexing(pool, user):
+        for name, value in immediate.items():
+            if value == "":
+                user.attributes.pop(name, None)
                 user.pending_attributes.pop(name, None)
+                if name in attrs.VERIFIABLE:
+                    user.attributes.pop(f"{name}_verified", None)
+            else:
+                user.attributes[name] = value
+                if name in attrs.VERIFIABLE:
+                    user.pending_attributes.pop(name, None)
     user.pending_attributes.update(deferred)
     touch(backend, user)
     return unverified
@@ -255,11 +256,12 @@ def delete_attributes(
         attr = pool.schema[name]
         if not attr.mutable and name in user.attributes:
             raise Err.ATTRIBUTE_IMMUTABLE.error(name=name)
-    for name in names:
-        user.attributes.pop(name, None)
-        user.pending_attributes.pop(name, None)
-        if name in attrs.VERIFIABLE:
-            user.attributes.pop(f"{name}_verified", None)
+    with indexes.reindexing(pool, user):
+        for name in names:
+            user.attributes.pop(name, None)
+            user.pending_attributes.pop(name, None)
+            if name in attrs.VERIFIABLE:
+                user.attributes.pop(f"{name}_verified", None)
     touch(backend, user)
 
 

@@ -16,13 +16,12 @@ hold that lock.
 from __future__ import annotations
 
 import base64
-import hmac
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from harness.encoding import pkce_s256
+from harness.encoding import pkce_s256, secrets_equal
 from harness.engine.external_idps import DEFAULT_CLIENT_TIMEOUT
 from harness.engine.faults import take_first
 from harness.engine.keys import KeyRing, SigningKey
@@ -257,7 +256,7 @@ class FakeIdP:
         if self.preset.name == "apple":
             if not secret:  # Apple's secret is a JWT the client signs; the fake only requires one
                 raise IdPRequestError(401, "invalid_client", "client_secret is required")
-        elif not secret or not hmac.compare_digest(secret, self.client_secret):
+        elif not secrets_equal(secret, self.client_secret):
             raise IdPRequestError(401, "invalid_client", "Client authentication failed")
         return client_id
 
@@ -272,7 +271,7 @@ class FakeIdP:
         if issued.code_challenge:
             verifier = form.get("code_verifier", "")
             digest = pkce_s256(verifier)
-            if not verifier or not hmac.compare_digest(digest, issued.code_challenge):
+            if not verifier or not secrets_equal(digest, issued.code_challenge):
                 raise IdPRequestError(400, "invalid_grant", "PKCE verification failed")
         issued.used = True
         return issued

@@ -26,6 +26,7 @@ that plugin's fixtures read the same value.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -49,10 +50,10 @@ def _runner() -> SimpleNamespace:
     session (through harness.pytest.plugin), and the runner pulls in the whole emulator.
     Module attributes are looked up at call time, so a test may stand in for them.
     """
-    from harness.runner import engine, sinks, spec
+    from harness.runner import engine, sinks, spec, transcript_signature
 
     return SimpleNamespace(engine=engine, report_files=sinks.report_files, load_spec=spec.load_spec,
-                           SpecError=spec.SpecError)
+                           SpecError=spec.SpecError, signing=transcript_signature)
 
 
 class _State:
@@ -67,6 +68,7 @@ class _State:
         self.run_error: str | None = None
         self.reports: list[str] = []
         self.report_errors: list[str] = []
+        self.signers: list[Any] = []  # who signs the transcript (--cognito-sign-key / --cognito-hmac-key)
 
 
 _STATE = pytest.StashKey[_State]()
@@ -96,6 +98,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cognito-json", metavar="FILE", default=None, help="also write the JSON report")
     group.addoption("--cognito-html", metavar="FILE", default=None, help="also write the HTML report")
     group.addoption("--cognito-transcript", metavar="FILE", default=None, help="also write the transcript")
+    group.addoption("--cognito-sign-key", metavar="KEY.pem", default=None,
+                    help="sign the transcript with this Ed25519 key (default: $COGNITO_HARNESS_SIGNING_KEY)")
+    group.addoption("--cognito-hmac-key", metavar="SECRET", default=None,
+                    help="also sign it with HMAC-SHA256 of this secret (default: $COGNITO_HARNESS_TRANSCRIPT_HMAC_KEY)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -126,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         seed=engine.RunOptions().seed if seed is None else seed,
         backend=config.getoption("cognito_backend"),
         expected_failures=expected,
-        command=["pytest", *config.invocation_params.args],
+        command=["pytest", *runner.signing.redact_secrets(list(config.invocation_params.args))],
     )
     try:
         selection = engine.select_checks(spec, options)
@@ -137,6 +143,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for family in sorted({s.family for s in selection.catalogue.values()}):
         config.addinivalue_line("markers", f"{marker_name('family', family)}: a check of the {family} family")
     config.stash[_STATE] = _State(spec, options, selection)
+    try:
+        config.stash[_STATE].signers = runner.signing.signers_for(
+            config.getoption("cognito_sign_key"), config.getoption("cognito_hmac_key"), os.environ)
+    except runner.signing.SigningKeyError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 class CognitoCatalogue(pytest.Collector):
@@ -274,7 +285,8 @@ def _run_once(session: pytest.Session, state: _State) -> None:
     kept = dataclasses.replace(state.selection, checks=[item.scenario for item in session.items
                                                         if isinstance(item, CognitoCheck)])
     # pytest writes its own JUnit XML (--junit-xml): no --cognito-junit-xml, so that row finds no option
-    files = runner.report_files(lambda dest: session.config.getoption(f"cognito_{dest}", None))
+    files = runner.signing.signing_transcript(
+        runner.report_files(lambda dest: session.config.getoption(f"cognito_{dest}", None)), state.signers)
     try:
         result = runner.engine.run(state.spec, state.options, sinks=files, selection=kept)
     except Exception as exc:  # noqa: BLE001 - every item then errors with the reason

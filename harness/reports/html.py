@@ -10,11 +10,15 @@ emulator events, logs and notes.
 
 Everything shown comes from the app under test or from tokens and is treated as
 hostile: every string is HTML-escaped, no data goes into script or style
-blocks, and a Content-Security-Policy forbids any network fetch.
+blocks, and a Content-Security-Policy forbids any network fetch and runs only
+the report's own style and script block, named by their SHA-256 (no
+``'unsafe-inline'``: a tag that slipped past the escaping would not run).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from datetime import datetime, timezone
 from html import escape
@@ -346,10 +350,21 @@ def _target_logs(result: RunResult) -> str:
     )
 
 
+def csp_source_hash(block: str) -> str:
+    """The CSP source expression allowing one inline block: ``'sha256-<base64>'`` of its UTF-8 text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode() + "'"
+
+
+def content_security_policy(css: str = CSS, js: str = JS) -> str:
+    """Nothing fetched, nothing submitted; only these exact style and script blocks run."""
+    return (f"default-src 'none'; style-src {csp_source_hash(css)}; script-src {csp_source_hash(js)}; "
+            "img-src data:; base-uri 'none'; form-action 'none'")
+
+
 def render_html(result: RunResult) -> str:
     """The whole report as one HTML string."""
     title = f"cognito-harness report: {result.header.target}"
-    csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+    csp = content_security_policy()
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
@@ -368,4 +383,4 @@ def write_html(result: RunResult, path: str | os.PathLike[str]) -> Path:
     return out
 
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["content_security_policy", "csp_source_hash", "render_html", "write_html"]

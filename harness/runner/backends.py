@@ -218,7 +218,7 @@ class EmulatorBackend(PoolBackend):
         if self._loaded is None or self._loaded[0] != seed:
             coords = self._load(seed)
             self.control.keys(coords.pool_id)  # make the signing keys now, so every scenario shares them
-            self._loaded = (seed, self.control.snapshot(), coords)
+            self._loaded = (seed, self.control.snapshot(include_secrets=True), coords)  # restorable: keys, hashes
         else:
             self.control.restore(self._loaded[1])
         if scenario_id is not None:

@@ -25,9 +25,25 @@ practice pure ASCII: non-ASCII is ``\\u`` escaped), each line ends with ``\\n``:
 - last line, ``type: "digest"``: ``records`` (number of lines before it),
   ``counts`` (verdict counts), ``exit_code``, ``stale_expected_failures`` and
   ``duration_s``. A transcript without it was truncated.
+- optionally one more line, ``type: "signature"`` (written when the run was given
+  a signing key): ``seq`` (= the number of lines before it), ``prev`` (the chain
+  head: SHA-256 of the digest line), ``content_sha256`` (SHA-256 of every byte
+  of the file before this line, newlines included) and ``signatures``, a list of
+  ``{alg, key_id, value}``. Each value signs :func:`signed_statement`: the
+  canonical JSON of ``context``, ``format``, ``records``, ``head``,
+  ``content_sha256``, ``alg`` and ``key_id``. So a signature covers every byte
+  of the file but its own line, and binds its algorithm and key id; the line
+  has no ``sha`` of its own (the signatures are its integrity). It lives in the
+  transcript itself, not in a sidecar, so that the one file an auditor is handed
+  carries its proof. harness/runner/transcript_signature.py makes and checks them.
 
-``verify_transcript`` checks all of the above and names the first broken line;
-``read_transcript`` rebuilds the RunResult from a (verified) transcript.
+The chain alone proves consistency, not authorship: anyone who can write the file
+can edit a record and recompute every hash after it. Only a signature checked
+against a key the auditor trusts proves who wrote it.
+
+``verify_transcript`` checks all of the above but the signatures and names the
+first broken line; ``read_transcript`` rebuilds the RunResult from a (verified)
+transcript.
 """
 
 from __future__ import annotations
@@ -35,8 +51,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from harness.reports import strict_json
 from harness.results import CheckResult, Evidence, RunHeader, RunResult, StepRecord
@@ -44,6 +62,10 @@ from harness.results import CheckResult, Evidence, RunHeader, RunResult, StepRec
 FORMAT = "cognito-harness-transcript/1"
 ZERO_HASH = "0" * 64
 RECORD_TYPES = ("header", "step", "verdict", "log", "digest")
+SIGNATURE_TYPE = "signature"
+SIGNATURE_CONTEXT = "cognito-harness-transcript-signature/1"
+SIGNATURE_KEYS = ("content_sha256", "prev", "seq", "signatures", "type")
+SIGNATURE_ENTRY_KEYS = ("alg", "key_id", "value")
 
 
 class TranscriptError(Exception):
@@ -53,6 +75,58 @@ class TranscriptError(Exception):
         super().__init__(f"line {line}: {message}" if line else message)
         self.line = line
         self.message = message  # without the line number (verify_transcript returns both apart)
+
+
+class SignatureRecordError(TranscriptError):
+    """The chain is intact but the signature line is malformed (a corrupt signature, not a broken chain)."""
+
+
+class Signer(Protocol):
+    """What the writer needs from a key (harness/runner/transcript_signature.py has the real ones)."""
+
+    @property
+    def alg(self) -> str: ...
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, statement: bytes) -> str: ...
+
+
+def signed_statement(*, alg: str, key_id: str, records: int, head: str, content_sha256: str) -> bytes:
+    """The exact bytes a signature of the ``signature`` record signs (see the module docstring)."""
+    return canonical({
+        "alg": alg, "content_sha256": content_sha256, "context": SIGNATURE_CONTEXT, "format": FORMAT,
+        "head": head, "key_id": key_id, "records": records,
+    }).encode("ascii")
+
+
+@dataclass(frozen=True)
+class SignatureEntry:
+    """One signature of the ``signature`` record (its value is unchecked until a key is given)."""
+
+    alg: str
+    key_id: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SignatureRecord:
+    """The parsed ``signature`` line; ``head`` and ``content_sha256`` already match the file."""
+
+    line: int
+    records: int
+    head: str
+    content_sha256: str
+    entries: tuple[SignatureEntry, ...]
+
+    def statement(self, entry: SignatureEntry) -> bytes:
+        return signed_statement(alg=entry.alg, key_id=entry.key_id, records=self.records, head=self.head,
+                                content_sha256=self.content_sha256)
+
+    def describe(self) -> str:
+        """``Ed25519 key 1a2b..., HMAC-SHA256 key 9f8e...``"""
+        return ", ".join(f"{e.alg} key {e.key_id}" for e in self.entries)
 
 
 def canonical(obj: Any) -> str:
@@ -76,8 +150,10 @@ class TranscriptWriter:
     directly to keep a partial (and detectably unfinished) transcript if a run dies.
     """
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], signers: Sequence[Signer] = ()) -> None:
         self._stream = stream
+        self._signers = tuple(signers)
+        self._content = hashlib.sha256()  # every byte written so far: what a signature covers
         self._prev = ZERO_HASH
         self._seq = 0
         self._pending_steps: dict[str, int] = {}
@@ -94,6 +170,7 @@ class TranscriptWriter:
         record["sha"] = _record_sha(record)
         line = canonical(record).encode("ascii")
         self._stream.write(line + b"\n")
+        self._content.update(line + b"\n")
         self._prev = _sha(line)
         self._seq += 1
 
@@ -131,17 +208,33 @@ class TranscriptWriter:
                 "duration_s": result.duration_s,
             },
         )
+        if self._signers:
+            self._sign()
         self._stream.flush()
         self._closed = True
 
+    def _sign(self) -> None:
+        """The ``signature`` line: every signer signs the head of the finished chain."""
+        records, head, content = self._seq, self._prev, self._content.hexdigest()
+        entries = [
+            {"alg": s.alg, "key_id": s.key_id,
+             "value": s.sign(signed_statement(alg=s.alg, key_id=s.key_id, records=records, head=head,
+                                              content_sha256=content))}
+            for s in self._signers
+        ]
+        record = {"type": SIGNATURE_TYPE, "seq": records, "prev": head, "content_sha256": content,
+                  "signatures": entries}
+        self._stream.write(canonical(record).encode("ascii") + b"\n")
 
-def write_transcript(result: RunResult, path: str | os.PathLike[str]) -> Path:
-    """Write the whole run as a hash-chained JSON-lines transcript; returns the path."""
+
+def write_transcript(result: RunResult, path: str | os.PathLike[str],
+                     signers: Sequence[Signer] = ()) -> Path:
+    """Write the whole run as a hash-chained JSON-lines transcript, signed by ``signers``; returns the path."""
     out = Path(path)
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
-        writer = TranscriptWriter(fh)
+        writer = TranscriptWriter(fh, signers)
         writer.header(result.header)
         for check in result.results:
             writer.check(check)
@@ -151,8 +244,8 @@ def write_transcript(result: RunResult, path: str | os.PathLike[str]) -> Path:
     return out
 
 
-def _parse_lines(data: bytes) -> list[tuple[int, dict[str, Any]]]:
-    """Every structural and chain check; returns (line number, record) pairs or raises."""
+def _parse_lines(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], SignatureRecord | None]:
+    """Every structural and chain check; returns the (line number, record) pairs and the signature line."""
     if not data:
         raise TranscriptError(1, "the file is empty (no header record)")
     lines = data.split(b"\n")
@@ -162,12 +255,20 @@ def _parse_lines(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     records: list[tuple[int, dict[str, Any]]] = []
     prev_hash = ZERO_HASH
     digest_seen = False
+    signature: SignatureRecord | None = None
+    chained_bytes = 0  # the file's bytes up to the end of the last chain line
     for i, raw in enumerate(lines):
         n = i + 1
-        if digest_seen:
+        if signature is not None:
+            raise TranscriptError(n, "content after the signature record (appended or edited)")
+        if digest_seen and not _is_signature_line(raw):
             raise TranscriptError(n, "content after the digest record (appended or edited)")
         if not terminated and n == len(lines):
             raise TranscriptError(n, "no line terminator at the end of the file (truncated or edited)")
+        if digest_seen:
+            signature = _parse_signature(n, raw, records=i, head=prev_hash,
+                                         content_sha256=_sha(data[:chained_bytes]))
+            continue
         try:
             record = json.loads(raw.decode("ascii"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -211,12 +312,68 @@ def _parse_lines(data: bytes) -> list[tuple[int, dict[str, Any]]]:
                 )
         records.append((n, record))
         prev_hash = _sha(raw)
+        chained_bytes += len(raw) + 1
     if not digest_seen:
         last = len(lines)
         raise TranscriptError(
             last + 1, f"the digest record is missing (the transcript was truncated after line {last})"
         )
-    return records
+    return records, signature
+
+
+def _is_signature_line(raw: bytes) -> bool:
+    try:
+        record = json.loads(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and record.get("type") == SIGNATURE_TYPE
+
+
+def _parse_signature(n: int, raw: bytes, *, records: int, head: str, content_sha256: str) -> SignatureRecord:
+    """The ``signature`` line after the digest: a malformed one is a corrupt signature
+    (SignatureRecordError); one that covers other content than the file's is an edit (TranscriptError)."""
+    record = json.loads(raw.decode("ascii"))
+    try:
+        again = canonical(record).encode("ascii")
+    except ValueError:
+        again = b""
+    if again != raw:
+        raise SignatureRecordError(n, "the signature record is not in canonical form (it was edited)")
+    if sorted(record) != list(SIGNATURE_KEYS):
+        raise SignatureRecordError(n, f"the signature record has the keys {sorted(record)}, expected "
+                                      f"{list(SIGNATURE_KEYS)}")
+    if record["seq"] != records:
+        raise TranscriptError(n, f"seq is {record['seq']!r}, expected {records} "
+                                 "(records were removed, inserted or reordered)")
+    if record["prev"] != head or record["content_sha256"] != content_sha256:
+        raise TranscriptError(n, f"the transcript changed after it was signed: the signature record covers "
+                                 f"other content than lines 1-{records} (its prev or content_sha256 differ)")
+    entries = record["signatures"]
+    if not isinstance(entries, list) or not entries:
+        raise SignatureRecordError(n, "the signature record holds no signatures")
+    parsed = []
+    for entry in entries:
+        if not (isinstance(entry, dict) and sorted(entry) == list(SIGNATURE_ENTRY_KEYS)
+                and all(isinstance(entry[k], str) and entry[k] for k in SIGNATURE_ENTRY_KEYS)):
+            raise SignatureRecordError(n, "a signature is malformed (expected non-empty alg, key_id and value "
+                                          "strings)")
+        parsed.append(SignatureEntry(entry["alg"], entry["key_id"], entry["value"]))
+    return SignatureRecord(n, records, head, content_sha256, tuple(parsed))
+
+
+@dataclass(frozen=True)
+class ParsedTranscript:
+    """A transcript whose chain and bookkeeping check out; its signatures are not checked yet."""
+
+    result: RunResult
+    records: int  # lines of the chain: header to digest
+    signature: SignatureRecord | None
+
+
+def parse_transcript(data: bytes) -> ParsedTranscript:
+    """Every check but the signatures' values; raises TranscriptError naming the first broken line."""
+    records, signature = _parse_lines(data)
+    return ParsedTranscript(_rebuild(records), len(records), signature)
 
 
 def verify_transcript(path: str | os.PathLike[str]) -> tuple[bool, int | None, str]:
@@ -226,12 +383,13 @@ def verify_transcript(path: str | os.PathLike[str]) -> tuple[bool, int | None, s
     except OSError as exc:
         return False, None, f"cannot read {path}: {exc.strerror or exc}"
     try:
-        records = _parse_lines(data)
-        _rebuild(records)
+        parsed = parse_transcript(data)
     except TranscriptError as exc:
         return False, exc.line, exc.message
-    checks = sum(1 for _, r in records if r["type"] == "verdict")
-    return True, None, f"OK: {len(records)} records, {checks} verdicts, hash chain intact"
+    message = f"OK: {parsed.records} records, {len(parsed.result.results)} verdicts, hash chain intact"
+    if parsed.signature:
+        message += f"; signed ({parsed.signature.describe()}), signature not checked"
+    return True, None, message
 
 
 def _rebuild(records: list[tuple[int, dict[str, Any]]]) -> RunResult:
@@ -286,15 +444,22 @@ def read_transcript(path: str | os.PathLike[str]) -> RunResult:
     Reading always verifies (a transcript is only worth what its chain proves):
     raises TranscriptError naming the first broken line.
     """
-    return _rebuild(_parse_lines(Path(path).read_bytes()))
+    return parse_transcript(Path(path).read_bytes()).result
 
 
 __all__ = [
     "FORMAT",
+    "ParsedTranscript",
+    "SignatureEntry",
+    "SignatureRecord",
+    "SignatureRecordError",
+    "Signer",
     "TranscriptError",
     "TranscriptWriter",
     "canonical",
+    "parse_transcript",
     "read_transcript",
+    "signed_statement",
     "verify_transcript",
     "write_transcript",
 ]

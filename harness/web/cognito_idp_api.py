@@ -16,7 +16,15 @@ from typing import Any
 from harness.engine.store import Backend
 from harness.errors import CognitoError, Err
 from harness.protocol import CONTENT_TYPE, TARGET_PREFIX, is_known_operation, validate_input
-from harness.web.http import Request, Response
+from harness.web.http import (
+    MAX_ECHOED_HEADER_CHARS,
+    MAX_ECHOED_MESSAGE_CHARS,
+    InvalidJSON,
+    Request,
+    Response,
+    safe_header_value,
+    truncate,
+)
 
 
 def _default(value: Any) -> Any:
@@ -28,7 +36,8 @@ def _default(value: Any) -> Any:
 
 
 def error_response(error: CognitoError, request_id: str) -> Response:
-    body = json.dumps(error.to_body()).encode()
+    # messages echo request values: a 100 KB value must not become a 100 KB header or body
+    body = json.dumps({**error.to_body(), "message": truncate(error.message, MAX_ECHOED_MESSAGE_CHARS)}).encode()
     return Response(
         error.status,
         body,
@@ -36,7 +45,7 @@ def error_response(error: CognitoError, request_id: str) -> Response:
             "Content-Type": CONTENT_TYPE,
             "x-amzn-RequestId": request_id,
             "x-amzn-ErrorType": f"{error.type}:",
-            "x-amzn-ErrorMessage": error.message,  # made header-safe by the HTTP layer
+            "x-amzn-ErrorMessage": safe_header_value(error.message, MAX_ECHOED_HEADER_CHARS),
         },
     )
 
@@ -50,8 +59,8 @@ def parse_call(request: Request) -> tuple[str, dict[str, Any]]:
     if prefix != TARGET_PREFIX or not is_known_operation(operation):
         raise Err.UNKNOWN_OPERATION.error(detail=f"Unknown operation {target}")
     try:
-        params = json.loads(request.body.decode("utf-8")) if request.body.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        params = request.json() if request.body.strip() else {}
+    except InvalidJSON as exc:  # bad UTF-8 or syntax, nesting bombs, over-long integer literals
         raise Err.SERIALIZATION.error(detail=f"Request body is not valid JSON: {exc}") from None
     return operation, validate_input(operation, params)
 

@@ -1,27 +1,59 @@
-"""A small HTTP layer: request/response values, a router and a threaded server.
+"""HTTP values and routing: Request, Response, Router, and the limits on what goes out.
 
-The standard library's server with HTTP/1.1 keep-alive is enough for a
-loopback emulator and starts in milliseconds; the faces (cognito-idp API,
-well-known, control plane, OAuth2) are plain functions from Request to
-Response registered on a :class:`Router`.
+The faces (cognito-idp API, well-known, control plane, OAuth2, fake IdPs) are
+plain functions from :class:`Request` to :class:`Response` registered on a
+:class:`Router`; none of them touches a socket. The server that carries them
+is :class:`harness.web.serving.HTTPService`.
+
+Two things here exist because request values are echoed back:
+
+* :func:`safe_header_value` strips control characters (no header injection)
+  and caps the length, so a 100 KB request value cannot become a 100 KB
+  response header that breaks a client's header limit;
+* :meth:`Request.json` turns every way a body can fail to decode (bad UTF-8,
+  bad syntax, nesting deep enough to raise RecursionError, integer literals
+  past Python's 4,300-digit limit) into one :class:`InvalidJSON`, so each
+  face answers its own typed 400 instead of a 500.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import sys
-import threading
-import traceback
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
-
-log = logging.getLogger("harness.http")
+from urllib.parse import parse_qs
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Request bodies above this are refused before they are read (a real pool's limit is far lower)."""
+
+MAX_HEADER_VALUE_CHARS = 8 * 1024
+"""Every response header value is cut here: room for a Location carrying three tokens, no more."""
+
+MAX_ECHOED_HEADER_CHARS = 1024
+"""Header values that echo request input (error messages) are cut shorter."""
+
+MAX_ECHOED_MESSAGE_CHARS = 4 * 1024
+"""Error messages in JSON bodies are cut here: they echo request values too."""
+
+TRUNCATION_MARKER = "...[truncated]"
+
+
+class InvalidJSON(ValueError):
+    """A request body that is not one JSON document this server can decode."""
+
+
+def _describe_json_failure(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"body is not UTF-8 ({exc.reason} at byte {exc.start})"
+    if isinstance(exc, json.JSONDecodeError):
+        return str(exc)
+    if "digits" in str(exc):  # int() refusing a literal past sys.get_int_max_str_digits()
+        return "JSON number too long"
+    return f"JSON could not be decoded ({type(exc).__name__})"
 
 
 @dataclass
@@ -42,7 +74,13 @@ class Request:
         return values[0] if values else default
 
     def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8")) if self.body else None
+        """The decoded body (None when empty), or :class:`InvalidJSON` whatever the reason."""
+        if not self.body.strip():
+            return None
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise InvalidJSON(_describe_json_failure(exc)) from None
 
     def form(self) -> dict[str, str]:
         parsed = parse_qs(self.body.decode("utf-8", errors="replace"), keep_blank_values=True)
@@ -51,9 +89,12 @@ class Request:
 
 @dataclass
 class Response:
+    """An answer: ``body`` in one piece, or ``chunks`` streamed (see :meth:`stream`)."""
+
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Iterable[bytes] | None = None
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -74,6 +115,30 @@ class Response:
         h = {"Location": location}
         h.update(headers or {})
         return cls(status, b"", h)
+
+    @classmethod
+    def stream(cls, chunks: Iterable[bytes], status: int = 200, content_type: str = "application/json",
+               headers: dict[str, str] | None = None) -> Response:
+        """A body produced piece by piece while it is sent (chunked on HTTP/1.1).
+
+        ``chunks`` is consumed on a server thread after the handler returned,
+        so a large answer is never held whole in memory. Build what needs a
+        lock before returning (a consistent copy), and let the iterable only
+        serialise it. The connection closes after a streamed answer.
+        """
+        h = {"Content-Type": content_type}
+        h.update(headers or {})
+        return cls(status, b"", h, chunks)
+
+    def body_chunks(self) -> Iterator[bytes]:
+        """What goes on the wire after the head: the chunks, or the body in one piece."""
+        if self.chunks is None:
+            if self.body:
+                yield self.body
+            return
+        for chunk in self.chunks:
+            if chunk:
+                yield bytes(chunk)
 
 
 Handler = Callable[[Request], Response]
@@ -119,131 +184,22 @@ class Router:
 _UNSAFE_HEADER_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def safe_header_value(value: str) -> str:
-    """A header value that cannot break the response: no CR/LF/control characters, latin-1 only.
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with a visible marker when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(TRUNCATION_MARKER))] + TRUNCATION_MARKER
+
+
+def safe_header_value(value: str, limit: int = MAX_HEADER_VALUE_CHARS) -> str:
+    """A header value that cannot break the response: no CR/LF/control characters, latin-1 only,
+    at most ``limit`` characters (cut with a visible marker).
 
     Error messages echo request values; without this a value with a CR LF
-    would let a caller inject headers into the emulator's answer.
+    would let a caller inject headers into the emulator's answer, and a long
+    one would exceed the client's header limits.
     """
+    value = truncate(value, limit)  # before escaping: a 100 KB value is not escaped whole
     value = _UNSAFE_HEADER_CHARS.sub(" ", value)
-    return value.encode("latin-1", "backslashreplace").decode("latin-1")
+    return truncate(value.encode("latin-1", "backslashreplace").decode("latin-1"), limit)
 
-
-def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "cognito-harness"
-        # Headers and body leave in separate writes; with Nagle on, the body waits for the
-        # client's delayed ACK (~40 ms per keep-alive call). TCP_NODELAY sends it at once.
-        disable_nagle_algorithm = True
-        sys_version = ""
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-            if log.isEnabledFor(logging.DEBUG):  # called for every request: format only when wanted
-                log.debug("%s %s", self.address_string(), format % args)
-
-        def _serve(self) -> None:
-            length_header = self.headers.get("Content-Length")
-            try:
-                length = int(length_header) if length_header else 0
-            except ValueError:
-                length = -1
-            if length < 0:
-                self._send(Response.json({"__type": "SerializationException",
-                                          "message": "Invalid Content-Length header"}, 400), close=True)
-                return
-            if length > MAX_BODY_BYTES:
-                # drain what we can so the client sees the answer, then close
-                self._send(Response.json({"__type": "InvalidParameterException",
-                                          "message": f"Request body of {length} bytes exceeds the "
-                                                     f"{MAX_BODY_BYTES}-byte limit"}, 400), close=True)
-                return
-            body = self.rfile.read(length) if length else b""
-            split = urlsplit(self.path)
-            request = Request(
-                method=self.command,
-                path=split.path or "/",
-                query=parse_qs(split.query, keep_blank_values=True),
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=body,
-                client=self.client_address[0],
-            )
-            try:
-                response = router.dispatch(request)
-            except Exception:  # a bug in the emulator: report it, never a bare stack trace to the client
-                traceback.print_exc(file=sys.stderr)
-                response = Response.json({"__type": "InternalErrorException",
-                                          "message": "Internal server error."}, 500)
-            if self.command == "HEAD":
-                response = Response(response.status, b"", response.headers)
-            self._send(response)
-
-        def _send(self, response: Response, close: bool = False) -> None:
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, safe_header_value(str(value)))
-            self.send_header("Content-Length", str(len(response.body)))
-            if close:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            buffered = getattr(self, "_headers_buffer", None)
-            if buffered is not None and self.request_version != "HTTP/0.9":
-                # head and body in one write: one syscall and one TCP segment per small answer
-                buffered.append(b"\r\n")
-                if response.body:
-                    buffered.append(response.body)
-                self.flush_headers()
-                return
-            self.end_headers()
-            if response.body:
-                self.wfile.write(response.body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class HTTPService:
-    """A router served on a loopback port in a background thread."""
-
-    def __init__(self, router: Router, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.router = router
-        self._server = _Server((host, port), _make_handler(router))
-        self._thread: threading.Thread | None = None
-        self._serving = False
-
-    @property
-    def host(self) -> str:
-        return str(self._server.server_address[0])
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> HTTPService:
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"harness-http-{self.port}",
-                                        daemon=True, kwargs={"poll_interval": 0.1})
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._serving = True
-        self._server.serve_forever(poll_interval=0.2)
-
-    def stop(self) -> None:
-        """Stop serving (if it ever started) and release the port."""
-        if self._serving or self._thread is not None:
-            self._server.shutdown()  # waits for serve_forever to return: only when it ran
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from harness.engine import tokens
+from harness.engine import sessions, tokens
 from harness.engine.srp import session_id_from_block
 from harness.engine.common import check_secret_hash, find_client, pool_client
 from harness.engine.models import AppClient, User, UserPool
@@ -107,8 +107,7 @@ def refresh_flow(si: SignIn, auth: dict[str, str]) -> dict[str, Any]:
     pool, client = si.pool, si.client
     if client.refresh_rotation_enabled:
         raise Err.REFRESH_ROTATION_REQUIRED.error()
-    origin = pool.refresh_index.get(token)
-    session = pool.sessions.get(origin) if origin else None
+    session = sessions.find_refresh(si.backend, pool, token)
     if client.secret is not None:
         given = auth.get("SECRET_HASH")
         if not given:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.engine import oidc_client
+from harness.engine import oidc_client, outbound
 from harness.engine.federation import user_id_claim
 from harness.engine.models import IdentityProvider, UserPool
 from harness.engine.ops.paging import page
@@ -124,9 +124,7 @@ def _complete_details(backend: Backend, provider_type: str, details: dict[str, s
     explicit = all(out.get(k) for k in ("authorize_url", "token_url", "jwks_uri"))
     issuer = out["oidc_issuer"]
     if not explicit:
-        try:
-            oidc_client._check_loopback(issuer)
-        except oidc_client.IdPError:
+        if not outbound.is_loopback_url(issuer):
             return out  # not reachable from the harness: sign-in will say so
         try:
             discovered = oidc_client.discovered_details(issuer, backend.idps.client_timeout)

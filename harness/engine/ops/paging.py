@@ -28,7 +28,7 @@ def _decode_token(token: str, scope: str) -> tuple[str, int]:
         if data["s"] != scope:
             raise ValueError("token of another listing")
         return str(data["k"]), int(data["i"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # a forged token may nest JSON deep
         raise Err.INVALID_PAGINATION.error() from None
 
 

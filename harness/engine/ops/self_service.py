@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import codes, tokens, users
+from harness.engine import codes, indexes, tokens, users
 from harness.engine import events as ev
 from harness.engine.models import AppClient, User, UserPool
 from harness.engine.passwords import check_policy, verify_password
@@ -150,15 +150,16 @@ def verify_user_attribute(backend: Backend, params: dict[str, Any]) -> dict[str,
     codes.verify(backend, user, purpose, params["Code"], consume=False)
     before = dict(user.attributes)
     pending = user.pending_attributes.get(attribute)
-    if pending is not None:
-        attrs.release_aliases(attrs.check_unique(pool, {attribute: pending}, user=user))
-        user.attributes[attribute] = pending
-    user.attributes[f"{attribute}_verified"] = "true"
-    try:
-        attrs.claim_verified_aliases(pool, user)
-    except CognitoError:
-        user.attributes = before
-        raise
+    with indexes.reindexing(pool, user):  # a pending email/phone takes effect (or is rolled back)
+        if pending is not None:
+            attrs.release_aliases(attrs.check_unique(pool, {attribute: pending}, user=user))
+            user.attributes[attribute] = pending
+        user.attributes[f"{attribute}_verified"] = "true"
+        try:
+            attrs.claim_verified_aliases(pool, user)
+        except CognitoError:
+            user.attributes = before
+            raise
     user.pending_attributes.pop(attribute, None)
     codes.discard(user, purpose)
     users.touch(backend, user)

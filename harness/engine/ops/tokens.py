@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from harness.engine import tokens
+from harness.encoding import secrets_equal
+from harness.engine import sessions, tokens
 from harness.engine.common import check_client_secret, find_client
 from harness.engine.models import AppClient, UserPool
 from harness.engine.registry import operation
@@ -33,7 +33,7 @@ def _revoke_client(backend: Backend, client_id: str, secret: str | None) -> tupl
         pool, client = find_client(backend, client_id)
     except CognitoError:
         raise Err.REVOKE_UNAUTHORIZED_CLIENT.error() from None
-    if client.secret is not None and not (secret and hmac.compare_digest(client.secret, secret)):
+    if client.secret is not None and not secrets_equal(secret, client.secret):
         raise Err.REVOKE_UNAUTHORIZED_CLIENT.error()
     return pool, client
 
@@ -58,12 +58,11 @@ def revoke_token(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     if not client.enable_token_revocation:
         raise Err.REVOCATION_NOT_ENABLED.error()
     token = params["Token"]
-    origin = pool.refresh_index.get(token)
-    if origin is None:
+    session = sessions.find_refresh(backend, pool, token)
+    if session is None:
         if _looks_like_jwt(token):
             raise Err.NOT_A_REFRESH_TOKEN.error()
         return {}
-    session = pool.sessions[origin]
     if session.client_id != client.client_id:
         raise Err.REVOKE_CLIENT_MISMATCH.error()
     tokens.revoke_session(backend, pool, session, "RevokeToken")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.engine import indexes
 from harness.engine.models import User, UserPool
 from harness.engine.ops.groups import paged, require_group
 from harness.engine.registry import operation
@@ -32,8 +34,31 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", r"\1", value)
 
 
-def parse_filter(pool: UserPool, text: str | None) -> Callable[[User], bool] | None:
-    """A predicate for a ListUsers filter string (None for no filter)."""
+@dataclass
+class UserFilter:
+    """A parsed ListUsers filter: the rule every listed user meets, and where to look for them.
+
+    ``lookup`` answers the candidates from the pool's indexes for an exact
+    (``=``) filter on username, sub, email, phone_number or
+    preferred_username; a prefix (``^=``) filter, or one on name, given_name,
+    family_name or a status, has no index and scans the pool (``lookup`` None).
+    """
+
+    matches: Callable[[User], bool]
+    lookup: Callable[[], list[User]] | None = None
+
+    def users(self, pool: UserPool) -> list[User]:
+        """The matching users, in pool (creation) order."""
+        candidates = self.lookup() if self.lookup is not None else pool.users.values()
+        return [u for u in candidates if self.matches(u)]
+
+
+def _one(user: User | None) -> list[User]:
+    return [user] if user is not None else []
+
+
+def parse_filter(pool: UserPool, text: str | None) -> UserFilter | None:
+    """The filter a ListUsers filter string stands for (None for no filter)."""
     if text is None or not text.strip():
         return None
     match = _FILTER_RE.fullmatch(text)
@@ -50,21 +75,27 @@ def parse_filter(pool: UserPool, text: str | None) -> Callable[[User], bool] | N
         return a.startswith(w) if prefix else a == w
 
     if name == "username":
-        return lambda u: compare(u.username, fold=not pool.username_case_sensitive)
+        return UserFilter(lambda u: compare(u.username, fold=not pool.username_case_sensitive),
+                          None if prefix else lambda: _one(pool.users.get(pool.user_key(wanted))))
     if name == "cognito:user_status":
-        return lambda u: compare(u.status, fold=True)
+        return UserFilter(lambda u: compare(u.status, fold=True))
     if name == "status":
-        return lambda u: compare("Enabled" if u.enabled else "Disabled")
-    if name in SEARCHABLE_ATTRIBUTES:
-        return lambda u: compare(u.attributes.get(name))
-    raise Err.FILTER_ATTRIBUTE.error(name=name)
+        return UserFilter(lambda u: compare("Enabled" if u.enabled else "Disabled"))
+    if name not in SEARCHABLE_ATTRIBUTES:
+        raise Err.FILTER_ATTRIBUTE.error(name=name)
+    lookup: Callable[[], list[User]] | None = None
+    if not prefix and name == "sub":
+        lookup = lambda: _one(indexes.by_sub(pool, wanted))  # noqa: E731
+    elif not prefix and name in indexes.INDEXED_ATTRIBUTES:
+        lookup = lambda: indexes.holding(pool, name, wanted)  # noqa: E731  (folded: the exact compare follows)
+    return UserFilter(lambda u: compare(u.attributes.get(name)), lookup)
 
 
 @operation("ListUsers")
 def list_users(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     pool = backend.pool(params["UserPoolId"])
-    predicate = parse_filter(pool, params.get("Filter"))
-    found = [u for u in pool.users.values() if predicate is None or predicate(u)]
+    parsed = parse_filter(pool, params.get("Filter"))
+    found = list(pool.users.values()) if parsed is None else parsed.users(pool)
     names = params.get("AttributesToGet")
     view = (lambda u: user_type(pool, u, names)) if names is not None else (lambda u: user_type(pool, u))
     out = paged(
