@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from harness.engine import srp_math
@@ -170,15 +171,26 @@ def generate_temporary_password(backend: Backend, pool: UserPool) -> str:
     return password
 
 
-def verify_password(user: User, password: str) -> bool:
+def verify_password(user: User, password: str,
+                    outside_lock: AbstractContextManager[None] | None = None) -> bool:
     """Whether ``password`` is the user's current password (constant-time compare).
 
+    ``outside_lock`` (the store's ``lock_released()``) lets the hash run with the
+    store lock set down: PBKDF2 is slow on purpose and releases the GIL, so
+    concurrent sign-ins hash on every core instead of queueing behind the lock.
+    If the password changed meanwhile, the answer is judged again, under the
+    lock, against the new one.
     A hash in the old single-SHA-256 form (a snapshot from an earlier version)
     is replaced by a PBKDF2 one, same salt, once the password is proven.
     """
-    if user.password_hash is None:
+    stored, legacy_salt = user.password_hash, user.password_salt
+    if stored is None:
         return False
-    if not password_matches(user.password_hash, password, user.password_salt):
+    with outside_lock or nullcontext():
+        matched = password_matches(stored, password, legacy_salt)
+    if (user.password_hash, user.password_salt) != (stored, legacy_salt):
+        return verify_password(user, password)
+    if not matched:
         return False
     if is_legacy_hash(user.password_hash):  # deterministic new salt: no id is drawn during a sign-in
         salt = hashlib.sha256(_utf8(user.password_salt)).hexdigest()[:SALT_BYTES * 2]

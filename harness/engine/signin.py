@@ -194,8 +194,10 @@ class SignIn:
         if user is None:
             raise self.unknown_user(username)
         self.precheck(user)
-        if not verify_password(user, password):
+        if not verify_password(user, password, outside_lock=self.backend.lock_released()):
             raise lockout.record_failure(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
+        if self.pool.users.get(self.pool.user_key(user.username)) is not user:  # deleted while the hash ran
+            raise self.unknown_user(username)
         return self.after_password(user)
 
     def _credentials(self, user: User) -> srp.Credentials:
