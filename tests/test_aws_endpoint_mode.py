@@ -88,9 +88,11 @@ def _tls_get(address: tuple[str, int], sni: str, cafile: Path, host_header: str 
 
 
 def _proxy_raw(proxy: InterceptingProxy, request: bytes) -> bytes:
+    """The proxy's answer to one request (the connection is kept alive, so we say we are done)."""
     host, port = proxy.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:
         s.sendall(request)
+        s.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := s.recv(65536):
             data += chunk
@@ -226,10 +228,11 @@ def test_proxy_refuses_every_other_host_with_a_403_naming_it(mode: AwsEndpointMo
     assert mode.proxy is not None
     for request, named in [
         (b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", b"example.com:443"),
-        (f"CONNECT {IDP}:80 HTTP/1.1\r\n\r\n".encode(), f"{IDP}:80".encode()),  # right host, wrong port
-        (b"CONNECT cognito-identity.us-east-1.amazonaws.com:443 HTTP/1.1\r\n\r\n", b"cognito-identity"),
+        (f"CONNECT {IDP}:80 HTTP/1.0\r\n\r\n".encode(), f"{IDP}:80".encode()),  # right host, wrong port
+        (b"CONNECT cognito-identity.us-east-1.amazonaws.com:443 HTTP/1.1\r\n"
+         b"Host: cognito-identity.us-east-1.amazonaws.com:443\r\n\r\n", b"cognito-identity"),
         (b"GET http://example.org/x HTTP/1.1\r\nHost: example.org\r\n\r\n", b"example.org"),
-        (f"GET http://{IDP}/ HTTP/1.1\r\n\r\n".encode(), b"http://" + IDP.encode()),  # plain HTTP to AWS
+        (f"GET http://{IDP}/ HTTP/1.1\r\nHost: {IDP}\r\n\r\n".encode(), b"http://" + IDP.encode()),  # plain HTTP
     ]:
         answer = _proxy_raw(mode.proxy, request)
         assert answer.startswith(b"HTTP/1.1 403 "), answer

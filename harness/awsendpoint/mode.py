@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.awsendpoint.ca import RunCA
-from harness.awsendpoint.front import TLSFront, Upstream
+from harness.awsendpoint.front import TLSFront
 from harness.awsendpoint.namespace import HostsIsolation, loopback_candidates, probe, wrapper, write_hosts_file
 from harness.awsendpoint.proxy import InterceptingProxy
+from harness.awsendpoint.upstream import Upstream
 from harness.results import Evidence
 
 HOSTS_FILE_CHOICES = ("auto", "off", "required")

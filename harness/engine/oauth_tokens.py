@@ -86,8 +86,8 @@ def mint(backend: Backend, pool: UserPool, client: AppClient, user: User, sessio
 def implicit_tokens(backend: Backend, pool: UserPool, client: AppClient, user: User, scopes: list[str],
                     nonce: str | None, auth_time: int, federated: bool) -> dict[str, str]:
     """The implicit grant's fragment: id_token (with openid), access_token, bearer, expires_in."""
-    session = tokens.new_session(backend, pool, client, user, scopes, auth_time=auth_time, nonce=nonce,
-                                 federated=federated)
+    session, _ = tokens.open_session(backend, pool, client, user, scopes, auth_time=auth_time, nonce=nonce,
+                                     federated=federated)  # the implicit grant hands out no refresh token
     minted = mint(backend, pool, client, user, session, "implicit")
     out = {k: minted[k] for k in ("id_token",) if k in minted}
     out.update({"access_token": minted["access_token"], "token_type": "bearer",

@@ -191,23 +191,6 @@ def open_session(
     return session, token
 
 
-def new_session(
-    backend: Backend,
-    pool: UserPool,
-    client: AppClient,
-    user: User,
-    scopes: list[str],
-    *,
-    auth_time: int | None = None,
-    nonce: str | None = None,
-    federated: bool = False,
-) -> RefreshSession:
-    """A new session whose refresh token nobody needs (the control plane's minted tokens)."""
-    session, _ = open_session(backend, pool, client, user, scopes, auth_time=auth_time, nonce=nonce,
-                              federated=federated)
-    return session
-
-
 def mint_pair(
     backend: Backend,
     pool: UserPool,

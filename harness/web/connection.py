@@ -14,6 +14,10 @@ every header and walks its state machine three times per answer, which
 measured at about as much CPU as the parsing (see ``bench/http_servers.py``);
 the values are already made safe by :func:`safe_header_value`. Head and body
 leave in one ``sendall`` (TCP_NODELAY is on), so a small answer is one segment.
+
+A router may answer :class:`Handover` (the AWS endpoint mode's proxy, for a
+granted CONNECT): after its head the socket is the router's, with whatever
+the client sent past the request.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import traceback
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Protocol
+from typing import Callable, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import h11
@@ -78,6 +82,20 @@ class ServerLimits:
     """Request body (after chunked decoding); more is answered 400 and the connection closed."""
     backlog: int = 128
     """Connections the kernel queues while the server is at ``connections``."""
+    handshake_timeout: float = 10.0
+    """Seconds a client has to finish the TLS handshake, where the service speaks TLS."""
+
+
+@dataclass
+class Handover(Response):
+    """An answer after which the connection stops speaking HTTP (a proxy's CONNECT tunnel).
+
+    Its head goes out without framing, then ``take`` gets the socket and the bytes the client
+    already sent past the request (read ahead with the head, so they must not be lost); the
+    connection closes when ``take`` returns.
+    """
+
+    take: Callable[[socket.socket, bytes], None] | None = None
 
 
 class ProtocolError(Exception):
@@ -162,8 +180,10 @@ def error_bytes(error: ProtocolError) -> bytes:
 class Connection:
     """Requests in, answers out, on one socket until either side closes or a limit is hit."""
 
-    def __init__(self, sock: socket.socket, client: str, router: Dispatcher, limits: ServerLimits) -> None:
+    def __init__(self, sock: socket.socket, client: str, router: Dispatcher, limits: ServerLimits,
+                 server_name: str = "") -> None:
         self.sock, self.client, self.router, self.limits = sock, client, router, limits
+        self.server_name = server_name  # the TLS name (SNI) the client asked for; "" on plain HTTP
         self.pending = b""  # bytes received past the last request (a pipelined next one)
         self.peer_speaks_1_1 = True  # HTTP/1.0 peers get no chunked answers
 
@@ -181,7 +201,11 @@ class Connection:
             if received is None:  # the client closed, or stayed idle past the timeout, between requests
                 return
             request, keep_alive = received
-            self._send(request, self._answer(request), keep_alive)
+            response = self._answer(request)
+            if isinstance(response, Handover):
+                self._hand_over(response)
+                return
+            self._send(request, response, keep_alive)
 
     def _refuse(self, error: ProtocolError) -> None:
         """Send the refusal, stop sending, then drain the client's bytes for a moment before closing."""
@@ -246,10 +270,11 @@ class Connection:
         self.peer_speaks_1_1 = head.http_version == b"1.1"
         body = self._read_body(parser)
         self.pending, closed = parser.trailing_data
-        split = urlsplit(head.target.decode("latin-1"))
+        target = head.target.decode("latin-1")
+        split = urlsplit(target)
         request = Request(method=head.method.decode("latin-1"), path=split.path or "/",
                           query=parse_qs(split.query, keep_blank_values=True), headers=headers, body=body,
-                          client=self.client)
+                          client=self.client, target=target, server_name=self.server_name)
         tokens = {token.strip().lower() for token in headers.get("connection", "").split(",")}
         return request, self.peer_speaks_1_1 and "close" not in tokens and not closed
 
@@ -304,6 +329,14 @@ class Connection:
             self.sock.sendall(_head(response.status, response.headers, b"", keep_alive))
         else:
             self._send_stream(response, keep_alive)
+
+    def _hand_over(self, response: Handover) -> None:
+        """The head (no framing: nothing HTTP follows it), then the socket goes to ``response.take``."""
+        self.sock.settimeout(self.limits.idle_timeout)
+        self.sock.sendall(_head(response.status, response.headers, b"", keep_alive=True))
+        pending, self.pending = self.pending, b""
+        if response.take is not None:
+            response.take(self.sock, pending)
 
     def _send_stream(self, response: Response, keep_alive: bool) -> None:
         """A streamed body flushed every STREAM_FLUSH_BYTES: chunked, or ended by closing for HTTP/1.0."""

@@ -65,6 +65,8 @@ class Request:
     body: bytes
     client: str = ""
     params: dict[str, str] = field(default_factory=dict)  # path parameters
+    target: str = ""  # the request-target as sent (a proxy's CONNECT authority or absolute URL)
+    server_name: str = ""  # the TLS server name (SNI) the connection was made for; "" on plain HTTP
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

@@ -24,22 +24,42 @@ head and body size. Protocol errors answer JSON in the cognito-idp error
 shape with a 4xx and close the connection; a request carrying both
 Content-Length and Transfer-Encoding, or Transfer-Encoding on HTTP/1.0, is
 refused (RFC 9112 section 6.1).
+
+A service may speak TLS (the AWS endpoint mode's front, :class:`TLSTermination`):
+each handshake runs in the connection's own thread, under the handshake
+timeout and inside the connection cap, so a client that never finishes its
+ClientHello holds one slot for a few seconds and no more; the server name the
+client asked for (SNI) reaches the router as ``Request.server_name``.
 """
 
 from __future__ import annotations
 
 import selectors
 import socket
+import ssl
 import sys
 import threading
 import traceback
+from dataclasses import dataclass
+from typing import Callable
 
-from harness.web.connection import Connection, Dispatcher, ServerLimits
+from harness.web.connection import Connection, Dispatcher, Handover, ServerLimits
 
-__all__ = ["HTTPService", "ServerLimits", "Dispatcher"]
+__all__ = ["HTTPService", "ServerLimits", "Dispatcher", "Handover", "TLSTermination"]
 
 
+def _no_server_name(sock: ssl.SSLSocket) -> str:
+    return ""
 
+
+@dataclass(frozen=True)
+class TLSTermination:
+    """How a service speaks TLS: each connection is wrapped with ``context`` (whose ``sni_callback``
+    may refuse a name, failing the handshake, or switch to another context); after the handshake,
+    ``server_name`` tells which name the client asked for."""
+
+    context: ssl.SSLContext
+    server_name: Callable[[ssl.SSLSocket], str] = _no_server_name
 
 
 class HTTPService:
@@ -51,9 +71,10 @@ class HTTPService:
     """
 
     def __init__(self, router: Dispatcher, host: str = "127.0.0.1", port: int = 0,
-                 limits: ServerLimits | None = None) -> None:
+                 limits: ServerLimits | None = None, tls: TLSTermination | None = None) -> None:
         self.router = router
         self.limits = limits or ServerLimits()
+        self.tls = tls
         self._listener = socket.create_server((host, port), backlog=self.limits.backlog)
         self._address: tuple[str, int] = self._listener.getsockname()[:2]
         self._wake_reader, self._wake_writer = socket.socketpair()
@@ -131,7 +152,16 @@ class HTTPService:
 
     def _serve_connection(self, sock: socket.socket, client: str) -> None:
         try:
-            Connection(sock, client, self.router, self.limits).serve()
+            server_name = ""
+            if self.tls is not None:
+                sock.settimeout(self.limits.handshake_timeout)  # kept by the TLS socket
+                secured = self.tls.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+                sock = self._track_instead(sock, secured)
+                if self._closing.is_set():  # stop() may have looked before the swap: end here
+                    return
+                secured.do_handshake()
+                server_name = self.tls.server_name(secured)
+            Connection(sock, client, self.router, self.limits, server_name).serve()
         except OSError:  # reset by the peer, timed out while answering, or shut down by stop()
             pass
         except Exception:  # a bug in the server: this connection ends, the others carry on
@@ -141,6 +171,12 @@ class HTTPService:
                 self._open.pop(sock, None)
             sock.close()
             self._slots.release()
+
+    def _track_instead(self, raw: socket.socket, secured: socket.socket) -> socket.socket:
+        """The TLS socket takes the raw one's place (wrapping detached it): stop() shuts it down."""
+        with self._lock:
+            self._open[secured] = self._open.pop(raw)
+        return secured
 
     def stop(self) -> None:
         """Stop serving (if it ever started), close all connections and release the port."""
@@ -166,7 +202,9 @@ class HTTPService:
             connections = list(self._open.items())
         for sock, _ in connections:
             try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in recv
+                # wakes the thread blocked in recv; the base method, as an SSLSocket's own would drop
+                # its TLS state from under the thread still using it
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
             except OSError:
                 pass
         for _, thread in connections:
