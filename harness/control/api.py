@@ -342,7 +342,7 @@ class Control(KeyControls):
                 raise ControlError("username", f"pool {pool.pool_id} has no user {username!r}", 404)
             signer = self._signer(pool, token_use, sign_with)
             now = b.clock.now_int() if iat is None else iat
-            session = tokens.new_session(b, pool, client, user, [tokens.ADMIN_SCOPE], auth_time=now)
+            session, _ = tokens.open_session(b, pool, client, user, [tokens.ADMIN_SCOPE], auth_time=now)
             if token_use == "access":
                 built = tokens.access_token_claims(b, pool, client, user, session, now, now, session.scopes)
             else:
