@@ -155,9 +155,11 @@ def control(target: Target, method: str, path: str, body: dict[str, Any] | None 
         conn.close()
 
 
-def memory(signins: int, threads: int, stop: threading.Event, timeout: float) -> dict[str, Any]:
+def memory(signins: int, threads: int, stop: threading.Event, timeout: float,
+           max_events: int | None = None) -> dict[str, Any]:
     """RSS of a fresh harness: idle, after ``signins`` live sign-ins, after their refresh validity passed."""
-    target = Target(HARNESS, lambda port: harness_command(port, "cli"))
+    extra = [] if max_events is None else ["--max-events", str(max_events)]
+    target = Target(HARNESS, lambda port: [*harness_command(port, "cli"), *extra])
     try:
         target.start(timeout)
         pool = set_up(target)
@@ -174,15 +176,24 @@ def memory(signins: int, threads: int, stop: threading.Event, timeout: float) ->
             raise RuntimeError(f"sign-ins failed: {phase.error_samples}")
         time.sleep(0.5)
         rss_live = target.rss_kib()
+        log = event_log(target)
         t1 = time.perf_counter()
         control(target, "POST", "/clock", {"action": "advance", "seconds": REFRESH_DAYS * 86400 + 3600})
         sweep_seconds = time.perf_counter() - t1
         time.sleep(0.5)
         rss_after = target.rss_kib()
-        return {"signins": phase.requests, "signin_seconds": round(seconds, 1), "sweep_seconds": round(sweep_seconds, 2),
-                "rss_start_mib": _mib(rss_start), "rss_live_mib": _mib(rss_live), "rss_after_expiry_mib": _mib(rss_after)}
+        return {"signins": phase.requests, "signin_seconds": round(seconds, 1), "signin_threads": threads,
+                "signins_per_second": round(phase.requests / seconds), "sweep_seconds": round(sweep_seconds, 2),
+                "rss_start_mib": _mib(rss_start), "rss_live_mib": _mib(rss_live), "rss_after_expiry_mib": _mib(rss_after),
+                "event_log": log}
     finally:
         target.cleanup()
+
+
+def event_log(target: Target) -> dict[str, Any]:
+    """The event ring's size and what it dropped."""
+    window = control(target, "GET", "")["event_log"]  # GET /_harness: reads no event
+    return {k: window[k] for k in ("max_events", "held", "dropped")}
 
 
 def _mib(kib: int | None) -> float | None:
@@ -204,7 +215,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "10k users take it ~10 minutes to fill), default 2000")
     p.add_argument("--signins", type=int, default=100_000,
                    help="live sign-ins for the RSS phase (0: skip it), default 100000")
-    p.add_argument("--signin-threads", type=int, default=4, help="connections for the RSS phase, default 4")
+    p.add_argument("--signin-threads", type=int, default=8, help="connections for the RSS phase, default 8")
+    p.add_argument("--max-events", type=int, default=None,
+                   help="serve --max-events for the RSS phase (default: serve's own default)")
     p.add_argument("--startup-timeout", type=float, default=60.0)
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")
     args = p.parse_args(argv)
@@ -248,6 +261,7 @@ def table(pools: dict[str, Pool], sizes: list[int]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    started = time.perf_counter()
     stop = threading.Event()
     names = [n.strip() for n in args.servers.split(",") if n.strip()]
     commands = {HARNESS: lambda port: harness_command(port, "cli"), MOTO: moto_command}
@@ -278,11 +292,15 @@ def main(argv: list[str] | None = None) -> int:
             target.cleanup()
     if args.signins > 0 and HARNESS in names:
         say(f"  memory: {args.signins} live sign-ins on a fresh {HARNESS} ...")
-        mem = memory(args.signins, args.signin_threads, stop, args.startup_timeout)
+        mem = memory(args.signins, args.signin_threads, stop, args.startup_timeout, args.max_events)
         out["memory"] = mem
         print(f"\nRSS of {HARNESS}: idle {mem['rss_start_mib']} MiB; after {mem['signins']} live sign-ins "
               f"{mem['rss_live_mib']} MiB (goal < 120); after the clock passed their refresh validity "
-              f"{mem['rss_after_expiry_mib']} MiB (goal: within 10 of idle; sweep took {mem['sweep_seconds']} s)")
+              f"{mem['rss_after_expiry_mib']} MiB (goal: within 10 of idle; sweep took {mem['sweep_seconds']} s); "
+              f"{mem['signins_per_second']} sign-ins/s over {mem['signin_threads']} connections; event log "
+              f"{mem['event_log']['held']} held of {mem['event_log']['max_events']}, {mem['event_log']['dropped']} dropped")
+    out["run_seconds"] = round(time.perf_counter() - started, 1)
+    say(f"  the run took {out['run_seconds']} s")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
     return 0

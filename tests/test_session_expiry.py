@@ -10,15 +10,20 @@ Token has expired" after its session was forgotten.
 
 from __future__ import annotations
 
+import gc
 import json
+import types
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import requests
 
-from harness.engine import sessions
+from harness.engine import heap, sessions
 from harness.engine.models import RefreshSession, UserPool
+from harness.engine.store import Backend
+from harness.fake_idps import IdPRegistry
 from harness.server import Emulator
 from tests.auth_support import App, add_client, make_app, raises
 from tests.test_hosted_ui import CALLBACK, World, native_user, submit_login, world  # noqa: F401 - fixture
@@ -144,3 +149,75 @@ def test_sessions_of_clients_without_revocation_still_sign_out(app: App, alice: 
         app.idp.get_user(AccessToken=tokens["AccessToken"])
     app.emulator.remote_control().advance(30 * DAY + 120)
     assert pool.session_index.by_jti == {} and pool.sessions == {}
+
+
+# --- nothing of a sign-in is left ---------------------------------------------------------------------
+
+_NOT_STATE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+              types.CodeType, types.FrameType)
+
+
+def reachable(backend: Backend) -> int:
+    """How many objects the engine's state holds (pools with their users, sessions, indexes and keys;
+    events; mailbox; faults), code and classes left out."""
+    roots = [backend.pools, backend.events, backend.mailbox, backend.faults]
+    seen: set[int] = set()
+    while roots:
+        obj = roots.pop()
+        if id(obj) in seen or isinstance(obj, _NOT_STATE):
+            continue
+        seen.add(id(obj))
+        roots.extend(gc.get_referents(obj))
+    return len(seen)
+
+
+@pytest.fixture()
+def small_log() -> Iterator[Emulator]:
+    """An emulator whose event ring is small, so it is full (at its steady size) from the start."""
+    with Emulator.start(backend=Backend(seed=1234, external_idps=IdPRegistry, max_events=32)) as emu:
+        emu.backend.clock.freeze()
+        yield emu
+
+
+def test_nothing_of_a_sign_in_survives_its_expiry(small_log: Emulator) -> None:
+    """After sign-ins, refreshes, revocations and a clock move past their refresh validity, the engine
+    holds as many objects as before them: no session, tag, jti, index entry, deadline or event."""
+    app = make_app(small_log, None)
+    app.confirmed_user("alice", email="alice@example.com")
+    app.confirmed_user("bob", email="bob@example.com")
+    control = small_log.remote_control()
+    for _ in range(20):  # the ring fills up; the first sweep sizes what it keeps
+        app.sign_in("alice")
+    control.advance(30 * DAY + 120)
+    before = reachable(small_log.backend)
+    plain = add_client(app, EnableTokenRevocation=False)
+    issued = [app.password_auth("alice" if i % 2 else "bob")["AuthenticationResult"] for i in range(300)]
+    issued += [plain.password_auth("bob")["AuthenticationResult"] for _ in range(20)]
+    for tokens in issued[:30]:
+        refresh(app, tokens["RefreshToken"])
+    app.idp.revoke_token(Token=issued[40]["RefreshToken"], ClientId=app.client_id)
+    app.idp.global_sign_out(AccessToken=issued[41]["AccessToken"])
+    live = reachable(small_log.backend)
+    assert live - before > 300 * 2  # every live sign-in holds objects (its session, id, tag...)
+    control.advance(30 * DAY + 120)
+    pool = pool_of(app)
+    assert counts(pool) == dict.fromkeys(counts(pool), 0)
+    assert reachable(small_log.backend) - before <= 10  # the new client; nothing per sign-in
+    with raises("NotAuthorizedException", "Refresh Token has expired"):
+        refresh(app, issued[-21]["RefreshToken"])
+
+
+def test_a_mass_expiry_gives_memory_back(app: App, alice: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep that drops many sessions collects and trims (glibc's malloc_trim); small ones do not."""
+    trims: list[bool] = []
+    monkeypatch.setattr(heap, "give_back", lambda: trims.append(True) or True)
+    monkeypatch.setattr(sessions, "COMPACT_AFTER", 10)
+    for _ in range(5):
+        app.password_auth("alice")
+    control = app.emulator.remote_control()
+    control.advance(30 * DAY + 120)
+    assert trims == []  # 5 dropped: not worth a collection
+    for _ in range(12):
+        app.password_auth("alice")
+    control.advance(30 * DAY + 120)
+    assert trims == [True] and counts(pool_of(app))["sessions"] == 0

@@ -25,6 +25,8 @@ from typing import Any
 from harness.control.guard import (TOKEN_ENV, WILDCARD_HOSTS, TokenError, checked_token, generate_token, host_name,
                                    is_loopback_host, token_from_env)
 from harness.coordinates import PoolCoordinates, hosted_ui_url
+from harness.engine import heap
+from harness.engine.events import DEFAULT_MAX_EVENTS, check_max_events
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
 from harness.pooldef import PoolDefinitionError, load_pool
@@ -62,7 +64,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--allowed-host", metavar="NAME", action="append", default=[],
                    help="another Host name the control plane answers to (repeatable; the loopback names, "
                         "--host and --public-url's host always are)")
+    p.add_argument("--max-events", metavar="N", type=_max_events, default=DEFAULT_MAX_EVENTS,
+                   help=f"the event log keeps the newest N events (default {DEFAULT_MAX_EVENTS}; 0 keeps none); "
+                        "GET /_harness/events says how many were dropped")
     p.set_defaults(run=run)
+
+
+def _max_events(text: str) -> int:
+    try:
+        return check_max_events(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}") from None
 
 
 class ServeRefused(Exception):
@@ -125,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"cognito-harness serve: --allowed-host/--public-url: {exc}", file=sys.stderr)
         return 2
-    backend = Backend(seed=args.seed, region=args.region, external_idps=IdPRegistry)
+    heap.one_malloc_arena(os.environ)  # before any connection thread: freed memory goes back to the OS
+    backend = Backend(seed=args.seed, region=args.region, external_idps=IdPRegistry, max_events=args.max_events)
     if args.frozen_clock:
         backend.clock.freeze()
     try:

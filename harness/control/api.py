@@ -124,6 +124,7 @@ class Control(KeyControls):
                 "messages": len(b.mailbox.list(include_failed=True)),
                 "faults": len(b.faults.list()),
                 "last_event": b.events.last_seq,
+                "event_log": b.events.window().to_dict(),
             }
 
     def reset(self, seed: int | None = None) -> dict[str, Any]:
@@ -387,13 +388,35 @@ class Control(KeyControls):
     ) -> list[dict[str, Any]]:
         """Events after sequence number ``since``; ``type`` may end in ``*`` ("token.*");
         other keyword arguments must equal members of the event's data."""
+        return self.event_page(type, since, pool_id, **match)["events"]
+
+    def event_page(
+        self,
+        type: str | None = None,  # noqa: A002
+        since: int = 0,
+        pool_id: str | None = None,
+        *,
+        count_only: bool = False,
+        **match: Any,
+    ) -> dict[str, Any]:
+        """``{"events", "count"}`` (only ``count`` if ``count_only``) plus, read at the same instant, what
+        the ring holds (see :meth:`event_log`): ``missed`` > 0 means events after ``since`` were pushed out."""
         check_str("type", type, optional=True)
         check_int("since", since, minimum=0)
         check_str("pool_id", pool_id, optional=True)
-        found = self.backend.events.list(type, pool_id=pool_id, since=since)
-        return [
-            e.to_dict() for e in found if all(_matches(e.data.get(k), v) for k, v in match.items())
-        ]
+        found, window = self.backend.events.read(type, pool_id=pool_id, since=since)
+        kept = [e for e in found if all(_matches(e.data.get(k), v) for k, v in match.items())]
+        page: dict[str, Any] = {"count": len(kept), **window.to_dict()}
+        if not count_only:
+            page["events"] = [e.to_dict() for e in kept]
+        return page
+
+    def event_log(self, since: int = 0) -> dict[str, Any]:
+        """The event ring: ``max_events`` (its size), ``held``, ``oldest_seq`` (the oldest event still
+        held), ``last_seq``, ``dropped`` (pushed out since the last reset) and ``missed`` (how many of
+        those came after ``since``: the history a reader asking from ``since`` lost)."""
+        check_int("since", since, minimum=0)
+        return self.backend.events.window(since).to_dict()
 
     def event_count(
         self,
@@ -402,7 +425,7 @@ class Control(KeyControls):
         pool_id: str | None = None,
         **match: Any,
     ) -> int:
-        return len(self.events(type, since, pool_id, **match))
+        return int(self.event_page(type, since, pool_id, count_only=True, **match)["count"])
 
     def last_event(self) -> int:
         """The sequence number of the newest event (use as ``since`` later)."""

@@ -173,8 +173,16 @@ class RemoteControl:
 
     def events(self, type: str | None = None, since: int = 0, pool_id: str | None = None,  # noqa: A002
                **match: Any) -> list[dict[str, Any]]:
+        return self.event_page(type, since, pool_id, **match)["events"]
+
+    def event_page(self, type: str | None = None, since: int = 0, pool_id: str | None = None,  # noqa: A002
+                   **match: Any) -> dict[str, Any]:
         params = {"type": type, "since": since, "pool_id": pool_id, **match}
-        return self._call("GET", "/events", params=params)["events"]
+        return self._call("GET", "/events", params=params)
+
+    def event_log(self, since: int = 0) -> dict[str, Any]:
+        page = self._call("GET", "/events", params={"since": since, "count_only": True})
+        return {k: v for k, v in page.items() if k != "count"}
 
     def event_count(self, type: str | None = None, since: int = 0, pool_id: str | None = None,  # noqa: A002
                     **match: Any) -> int:

@@ -44,7 +44,9 @@ POST     /_harness/pools/{pool_id}/mint                   ``{"username", "token_
                                                           -> ``{"token", "header", "claims"}``
 POST     /_harness/tokens/status                          ``{"token"}`` -> revocation/expiry status
 GET      /_harness/events                                 ``?type=&since=&pool_id=&count_only=&<data
-                                                          member>=<value>`` -> ``{"events", "count"}``
+                                                          member>=<value>`` -> ``{"events", "count",
+                                                          "max_events", "held", "oldest_seq",
+                                                          "last_seq", "dropped", "missed"}``
 GET      /_harness/snapshot                               ``?secrets=true``: the whole state as JSON,
                                                           streamed (private keys, password material
                                                           and client secrets only with secrets=true)
@@ -342,10 +344,7 @@ def install(router: Router, backend: Backend) -> None:
         count_only = query_bool(params, "count_only")
         type_ = params.pop("type", None) or None
         pool_id = params.pop("pool_id", None) or None
-        found = control.events(type_, since or 0, pool_id, **params)
-        if count_only:
-            return {"count": len(found)}
-        return {"events": found, "count": len(found)}
+        return control.event_page(type_, since or 0, pool_id, count_only=count_only, **params)
 
     # --- snapshot ---------------------------------------------------------------------------------
 

@@ -17,9 +17,10 @@ moves the clock. Deadlines sit in per-kind :class:`ExpiryWheel` buckets
 (a list entry per record, a heap of minute buckets), not in a heap of tuples.
 
 A refresh token is not stored: the session keeps its last segment (the
-``tag``, a MAC over the rest of the token and the client id) and the index
-maps tags to sessions. The token also carries its expiry, so one whose session
-was forgotten is still answered "Refresh Token has expired", as before.
+``tag``, a MAC over the rest of the token and the client id), and the token
+carries its session id (masked), so no map from tokens to sessions is kept.
+The token also carries its expiry, so one whose session was forgotten is still
+answered "Refresh Token has expired", as before.
 
 The indexes here (``pool.session_index``) are derived, like the user index:
 :meth:`SessionIndex.of` rebuilds them from the pool's state.
@@ -33,9 +34,10 @@ import hmac
 import math
 import struct
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.encoding import b64url, b64url_decode
+from harness.engine import heap
 from harness.engine.multimap import MultiMap
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,12 +97,12 @@ class ExpiryWheel:
 
 
 class SessionIndex:
-    """Refresh tags -> session, sessions by user sub, jtis of tokens without ``origin_jti``, deadlines."""
+    """Sessions by user sub, jtis of tokens without ``origin_jti``, deadlines (a refresh token names its
+    session itself, see :func:`new_refresh_token`)."""
 
-    __slots__ = ("by_tag", "by_sub", "by_jti", "refresh", "challenges", "hosted", "requests", "codes")
+    __slots__ = ("by_sub", "by_jti", "refresh", "challenges", "hosted", "requests", "codes")
 
     def __init__(self) -> None:
-        self.by_tag: dict[str, str] = {}  # refresh tag (current or rotated out) -> origin_jti
         self.by_sub = MultiMap()  # user sub -> origin_jtis
         self.by_jti: dict[str, str] = {}  # jti of a token that carries no origin_jti -> origin_jti
         self.refresh = ExpiryWheel()
@@ -127,9 +129,6 @@ class SessionIndex:
 
     def _put(self, session: RefreshSession) -> None:
         origin = session.origin_jti
-        self.by_tag[session.refresh_tag] = origin
-        for tag in session.rotated_out or ():
-            self.by_tag[tag] = origin
         for jti in session.jtis or ():
             self.by_jti[jti] = origin
         self.by_sub.add(session.sub, origin)
@@ -153,12 +152,40 @@ def _tag(key: bytes, client_id: str, body: str) -> str:
     return b64url(hmac.new(key, f"{client_id}.{body}".encode(), hashlib.sha256).digest()[:16])
 
 
-def new_refresh_token(backend: Backend, pool: UserPool, client_id: str, expires_at: float) -> tuple[str, str]:
-    """A JWE-shaped refresh token carrying its expiry and a MAC tag: (token, tag)."""
+def _keystream(key: bytes, iv: bytes, n: int) -> bytes:
+    return hashlib.shake_256(b"origin:" + key + iv).digest(n)
+
+
+def _sealed_origin(key: bytes, iv: bytes, origin: str, filler: bytes) -> bytes:
+    """The session id, length-prefixed and masked, then random filler: the token's "ciphertext"."""
+    plain = struct.pack(">H", len(raw := origin.encode())) + raw
+    return bytes(a ^ b for a, b in zip(plain, _keystream(key, iv, len(plain)))) + filler[len(plain):]
+
+
+def _origin_of(key: bytes, body: str) -> str | None:
+    """The session id a refresh token's body carries (None: not one of ours)."""
+    try:
+        _, _, iv_text, sealed_text = body.split(".")
+        iv, sealed = b64url_decode(iv_text), b64url_decode(sealed_text)
+        plain = bytes(a ^ b for a, b in zip(sealed, _keystream(key, iv, len(sealed))))
+        (size,) = struct.unpack_from(">H", plain)
+        if size > len(plain) - 2:
+            return None
+        return plain[2:2 + size].decode()
+    except (ValueError, struct.error):
+        return None
+
+
+def new_refresh_token(backend: Backend, pool: UserPool, client_id: str, origin: str,
+                      expires_at: float) -> tuple[str, str]:
+    """A JWE-shaped refresh token carrying its expiry, its session id (masked) and a MAC tag: (token, tag).
+    The session is found from the token itself: no tag -> session map for 100k sessions."""
     blob = backend.ids.token_blob(REFRESH_BLOB_BYTES)
-    iv = b64url(struct.pack(">Q", math.ceil(expires_at)) + b64url_decode(blob[342:358])[8:12])
-    body = f"{_HEADER}.{blob[:342]}.{iv}.{blob[358:-22]}"
-    tag = _tag(_refresh_key(backend, pool), client_id, body)
+    key = _refresh_key(backend, pool)
+    iv_bytes = struct.pack(">Q", math.ceil(expires_at)) + b64url_decode(blob[342:358])[8:12]
+    sealed = _sealed_origin(key, iv_bytes, origin, b64url_decode(blob[358:-22]))
+    body = f"{_HEADER}.{blob[:342]}.{b64url(iv_bytes)}.{b64url(sealed)}"
+    tag = _tag(key, client_id, body)
     return f"{body}.{tag}", tag
 
 
@@ -181,9 +208,11 @@ def find_refresh(backend: Backend, pool: UserPool, token: str) -> RefreshSession
     if parts is None:
         return None
     body, tag = parts
-    origin = pool.session_index.by_tag.get(tag)
+    origin = _origin_of(_refresh_key(backend, pool), body)
     session = pool.sessions.get(origin) if origin is not None else None
-    if session is None or not _genuine(backend, pool, session.client_id, body, tag):
+    if session is None or (tag != session.refresh_tag and tag not in (session.rotated_out or ())):
+        return None
+    if not _genuine(backend, pool, session.client_id, body, tag):
         return None
     return session
 
@@ -218,11 +247,30 @@ def shared_scopes(scopes: list[str]) -> list[str]:
     return shared
 
 
+_Number = TypeVar("_Number", int, float)
+_RECENT_NUMBERS: dict[float, float] = {}
+
+
+def shared_number(value: _Number) -> _Number:
+    """One object per recent instant: sessions opened in the same second (or at a frozen instant) hold
+    the same ``auth_time``/expiry objects instead of 32 bytes each. A few dozen recent values kept."""
+    kept = _RECENT_NUMBERS.get(value)
+    if kept is not None and type(kept) is type(value):
+        return kept  # type: ignore[return-value]
+    if len(_RECENT_NUMBERS) >= 64:
+        _RECENT_NUMBERS.clear()
+    _RECENT_NUMBERS[value] = value
+    return value
+
+
 # --- registering --------------------------------------------------------------------------------
 
 
 def register(backend: Backend, pool: UserPool, session: RefreshSession) -> None:
     """Keep a new refresh session (its tag already set) and drop a few due records."""
+    session.auth_time = shared_number(session.auth_time)
+    session.issued_at = shared_number(session.issued_at)
+    session.expires_at = shared_number(session.expires_at)
     pool.sessions[session.origin_jti] = session
     pool.session_index._put(session)
     sweep(pool, backend.clock.now(), SWEEP_BUDGET)
@@ -232,10 +280,9 @@ def rotate(backend: Backend, pool: UserPool, session: RefreshSession, grace_seco
     """A new refresh token for a session; the old one stays usable for the grace period."""
     rotated = dict(session.rotated_out or {})  # every rotated-out tag stays: past its grace it is "reused"
     rotated[session.refresh_tag] = backend.clock.now() + grace_seconds
-    token, tag = new_refresh_token(backend, pool, session.client_id, session.expires_at)
+    token, tag = new_refresh_token(backend, pool, session.client_id, session.origin_jti, session.expires_at)
     session.rotated_out = rotated
     session.refresh_tag = tag
-    pool.session_index.by_tag[tag] = session.origin_jti
     return token
 
 
@@ -244,7 +291,7 @@ def note_token(pool: UserPool, session: RefreshSession, claims: dict[str, Any]) 
     carries no ``origin_jti`` (clients without token revocation, overridden control-plane claims)."""
     exp = claims.get("exp")
     if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp > session.tokens_expire_at:
-        session.tokens_expire_at = float(min(exp, FAR_FUTURE))  # the sweep files the session again when due
+        session.tokens_expire_at = shared_number(float(min(exp, FAR_FUTURE)))  # the sweep refiles it when due
     jti = claims.get("jti")
     if isinstance(jti, str) and claims.get("origin_jti") != session.origin_jti:
         session.jtis = [*(session.jtis or ()), jti]
@@ -287,9 +334,6 @@ def track_code(backend: Backend, pool: UserPool, key: str, expires_at: float) ->
 def drop_session(pool: UserPool, session: RefreshSession) -> None:
     index = pool.session_index
     pool.sessions.pop(session.origin_jti, None)
-    for tag in (session.refresh_tag, *(session.rotated_out or ())):
-        if index.by_tag.get(tag) == session.origin_jti:
-            del index.by_tag[tag]
     for jti in session.jtis or ():
         if index.by_jti.get(jti) == session.origin_jti:
             del index.by_jti[jti]
@@ -301,7 +345,6 @@ def _compact(pool: UserPool) -> None:
     sessions would otherwise leave their ~10 MB of hash tables behind."""
     index = pool.session_index
     pool.sessions = dict(pool.sessions)
-    index.by_tag = dict(index.by_tag)
     index.by_jti = dict(index.by_jti)
     index.by_sub.compact()
 
@@ -340,17 +383,21 @@ def sweep(pool: UserPool, now: float, budget: int | None = None) -> int:
 
 
 def sweep_all(backend: Backend) -> int:
-    """Everything due in every pool (the control plane calls this when it moves the clock)."""
+    """Everything due in every pool (the control plane calls this when it moves the clock); after a
+    mass expiry the freed memory goes back to the OS (outside the store lock: calls go on)."""
     with backend.transaction():
         now = backend.clock.now()
-        return sum(sweep(pool, now) for pool in backend.pools.values())
+        dropped = sum(sweep(pool, now) for pool in backend.pools.values())
+    if dropped >= COMPACT_AFTER:
+        backend.events.seal()
+        heap.give_back()
+    return dropped
 
 
 def records(pool: UserPool) -> Iterator[tuple[str, int]]:
     """How many per-sign-in records a pool keeps, by kind (tests, benchmarks)."""
     index = pool.session_index
     yield "sessions", len(pool.sessions)
-    yield "refresh_tags", len(index.by_tag)
     yield "session_users", len(index.by_sub)
     yield "jtis", len(index.by_jti)
     yield "auth_sessions", len(pool.auth_sessions)
@@ -362,5 +409,5 @@ def records(pool: UserPool) -> Iterator[tuple[str, int]]:
 __all__ = [
     "ExpiryWheel", "KEEP_EXPIRED_CHALLENGES", "SessionIndex", "deadline", "drop_session", "find_refresh",
     "forgotten_expiry", "new_refresh_token", "note_token", "of_user", "origin_of_jti", "records", "register",
-    "rotate", "shared_scopes", "sweep", "sweep_all", "track_challenge", "track_code", "track_hosted", "track_request",
+    "rotate", "shared_number", "shared_scopes", "sweep", "sweep_all", "track_challenge", "track_code", "track_hosted", "track_request",
 ]

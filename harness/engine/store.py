@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from harness.clock import Clock
 from harness.engine.common import find_domain
 from harness.engine.discovery import discovery_document
-from harness.engine.events import DISCOVERY_FETCH, FAULT_TRIGGERED, JWKS_FETCH, EventLog
+from harness.engine.events import DEFAULT_MAX_EVENTS, DISCOVERY_FETCH, FAULT_TRIGGERED, JWKS_FETCH, EventLog
 from harness.engine.external_idps import ExternalIdPs, NoFakeIdPs
 from harness.engine.faults import Faults
 from harness.engine.keys import KeyRing
@@ -57,12 +57,13 @@ class Backend:
         clock: Clock | None = None,
         public_url: str = "http://127.0.0.1:9229",
         external_idps: Callable[[Backend], ExternalIdPs] | None = None,
+        max_events: int = DEFAULT_MAX_EVENTS,  # the event log's ring size (harness.engine.events)
     ) -> None:
         self._lock = StoreLock()
         self.settings = Settings(region=region, public_url=public_url, seeded_keys=seed is not None)
         self.clock = clock or Clock()
         self.ids = IdFactory(seed)
-        self.events = EventLog(self.clock.now)
+        self.events = EventLog(self.clock.now, max_events)
         self.mailbox = Mailbox()
         self.faults = Faults()
         self.pools: dict[str, UserPool] = {}

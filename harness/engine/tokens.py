@@ -172,7 +172,7 @@ def open_session(
     now = backend.clock.now()
     origin_jti = backend.ids.uuid()
     expires_at = now + seconds(client.refresh_token_validity, client.refresh_token_unit)
-    token, tag = sessions.new_refresh_token(backend, pool, client.client_id, expires_at)
+    token, tag = sessions.new_refresh_token(backend, pool, client.client_id, origin_jti, expires_at)
     session = RefreshSession(
         origin_jti=origin_jti,
         pool_id=pool.pool_id,
