@@ -155,3 +155,41 @@ def test_lone_surrogate_password_is_a_wrong_password_not_a_500(emulator: Emulato
         "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
     assert answer.status_code == 400, answer.text
     assert answer.json()["__type"].endswith("NotAuthorizedException")
+
+
+def _signs_in(idp, client_id: str, username: str, password: str) -> bool:  # noqa: ANN001
+    try:
+        idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                          AuthParameters={"USERNAME": username, "PASSWORD": password})
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "NotAuthorizedException"
+        return False
+    return True
+
+
+def test_a_proven_password_skips_the_hash_but_a_wrong_one_never_does(emulator: Emulator, idp, pool,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    pool_id, client_id = pool
+    _make_user(idp, pool_id, "rita")
+    hashes: list[str] = []
+    real = passwords.password_matches
+    monkeypatch.setattr(passwords, "password_matches", lambda *a, **k: hashes.append(a[1]) or real(*a, **k))
+    assert _signs_in(idp, client_id, "rita", PASSWORD)
+    assert _signs_in(idp, client_id, "rita", PASSWORD)
+    assert len(hashes) == 1  # the second sign-in was recognised without hashing
+    assert not _signs_in(idp, client_id, "rita", "Wrong-pass1")
+    assert not _signs_in(idp, client_id, "rita", "Wrong-pass1")
+    assert len(hashes) == 3  # every guess pays the full hash
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="rita", Password="N3w-password!", Permanent=True)
+    assert not _signs_in(idp, client_id, "rita", PASSWORD)  # the old password's proof is gone with its hash
+    assert _signs_in(idp, client_id, "rita", "N3w-password!")
+
+
+def test_proven_passwords_are_bounded_and_never_hold_the_password() -> None:
+    proven = passwords.ProvenPasswords(capacity=3)
+    for n in range(10):
+        proven.remember(f"hash{n}", f"secret-{n}")
+    assert len(proven) == 3
+    assert proven.known("hash9", "secret-9") and not proven.known("hash0", "secret-0")
+    assert not proven.known("hash9", "secret-8")
+    assert all(b"secret" not in entry for entry in proven._proven)

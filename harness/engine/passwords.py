@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from collections import OrderedDict
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
@@ -171,8 +173,41 @@ def generate_temporary_password(backend: Backend, pool: UserPool) -> str:
     return password
 
 
+class ProvenPasswords:
+    """A bounded memory of (stored hash, password) pairs already proven, so a user who signs in again
+    with the same password skips the deliberately slow hash (test suites sign the same users in all
+    day). Entries are HMACs under a per-process random key, never the passwords, and live only in
+    memory (no snapshot carries them); a wrong password is never remembered, so guessing always
+    pays the full hash. A changed password changes the stored hash, so old entries stop matching.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._key = secrets.token_bytes(32)
+        self._proven: OrderedDict[bytes, None] = OrderedDict()
+        self._capacity = capacity
+
+    def _entry(self, stored: str, password: str) -> bytes:
+        return hmac.new(self._key, _utf8(stored) + b"\x00" + _utf8(password), hashlib.sha256).digest()
+
+    def known(self, stored: str, password: str) -> bool:
+        entry = self._entry(stored, password)
+        if entry in self._proven:
+            self._proven.move_to_end(entry)
+            return True
+        return False
+
+    def remember(self, stored: str, password: str) -> None:
+        self._proven[self._entry(stored, password)] = None
+        if len(self._proven) > self._capacity:
+            self._proven.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._proven)
+
+
 def verify_password(user: User, password: str,
-                    outside_lock: AbstractContextManager[None] | None = None) -> bool:
+                    outside_lock: AbstractContextManager[None] | None = None,
+                    proven: ProvenPasswords | None = None) -> bool:
     """Whether ``password`` is the user's current password (constant-time compare).
 
     ``outside_lock`` (the store's ``lock_released()``) lets the hash run with the
@@ -186,12 +221,16 @@ def verify_password(user: User, password: str,
     stored, legacy_salt = user.password_hash, user.password_salt
     if stored is None:
         return False
+    if proven is not None and proven.known(stored, password):
+        return True
     with outside_lock or nullcontext():
         matched = password_matches(stored, password, legacy_salt)
     if (user.password_hash, user.password_salt) != (stored, legacy_salt):
-        return verify_password(user, password)
+        return verify_password(user, password, proven=proven)
     if not matched:
         return False
+    if proven is not None and not is_legacy_hash(stored):
+        proven.remember(stored, password)
     if is_legacy_hash(user.password_hash):  # deterministic new salt: no id is drawn during a sign-in
         salt = hashlib.sha256(_utf8(user.password_salt)).hexdigest()[:SALT_BYTES * 2]
         user.password_hash = hash_password(password, salt)
@@ -199,6 +238,6 @@ def verify_password(user: User, password: str,
     return True
 
 
-__all__ = ["PASSWORD_HASH_SCHEME", "PBKDF2_ITERATIONS", "SYMBOLS", "check_policy", "generate_temporary_password",
+__all__ = ["PASSWORD_HASH_SCHEME", "PBKDF2_ITERATIONS", "SYMBOLS", "ProvenPasswords", "check_policy", "generate_temporary_password",
            "hash_password", "password_matches", "policy_violation", "set_password", "temporary_validity_days",
            "verify_password"]

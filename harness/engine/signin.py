@@ -194,7 +194,8 @@ class SignIn:
         if user is None:
             raise self.unknown_user(username)
         self.precheck(user)
-        if not verify_password(user, password, outside_lock=self.backend.lock_released()):
+        if not verify_password(user, password, outside_lock=self.backend.lock_released(),
+                               proven=self.backend.proven_passwords):
             raise lockout.record_failure(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
         if self.pool.users.get(self.pool.user_key(user.username)) is not user:  # deleted while the hash ran
             raise self.unknown_user(username)

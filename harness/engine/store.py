@@ -29,6 +29,7 @@ from harness.engine.faults import Faults
 from harness.engine.keys import KeyRing
 from harness.engine.messaging import Mailbox
 from harness.engine.models import UserPool
+from harness.engine.passwords import ProvenPasswords
 from harness.engine.ops import load_operations
 from harness.engine.rsakeys import rsa_key_from_seed
 from harness.engine.storelock import StoreLock
@@ -70,6 +71,7 @@ class Backend:
         # federation: the external IdPs (injected; the fake ones come from harness.fake_idps) and triggers
         self.idps: ExternalIdPs = external_idps(self) if external_idps is not None else NoFakeIdPs()
         self.triggers = TriggerRegistry()
+        self.proven_passwords = ProvenPasswords()  # in memory only: never in a snapshot
         self.operations = load_operations()
         self.unmodeled_errors: list[tuple[str, str, str]] = []
 
