@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scale: do per-user operations stay flat as the pool grows? And does memory come back?
 
-    python bench/scale.py                         # 1k and 10k users (moto up to 2k), RSS phase
+    python bench/scale.py                         # 1k and 10k users (both servers), RSS phase
     python bench/scale.py --sizes 1000,10000,100000 --json scale.json    # the full table (longer)
     python bench/scale.py --servers cognito-harness --signins 20000      # harness only, shorter RSS phase
 
@@ -210,9 +210,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=200, help="calls per operation per size (p50), default 200")
     p.add_argument("--populate-threads", type=int, default=4, help="connections filling the pools, default 4")
     p.add_argument("--servers", default=f"{HARNESS},{MOTO}", help=f"comma-separated subset of {HARNESS},{MOTO}")
-    p.add_argument("--moto-max-size", type=int, default=2_000,
+    p.add_argument("--moto-max-size", type=int, default=10_000,
                    help="largest size moto_server is filled to (its creates and filters scan the pool: "
-                        "10k users take it ~10 minutes to fill), default 2000")
+                        "10k users take it ~1 minute to fill, 100k would take over an hour), default 10000")
     p.add_argument("--signins", type=int, default=100_000,
                    help="live sign-ins for the RSS phase (0: skip it), default 100000")
     p.add_argument("--signin-threads", type=int, default=8, help="connections for the RSS phase, default 8")
