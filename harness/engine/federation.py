@@ -50,15 +50,7 @@ def user_id_claim(provider_type: str) -> str:
 # --- the identities attribute -------------------------------------------------------------
 
 
-def identities_of(user: User) -> list[dict[str, Any]]:
-    raw = user.attributes.get("identities")
-    if not raw:
-        return []
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return []
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+identities_of = indexes.identities_of  # one parser of the attribute: the index reads it too
 
 
 def write_identities(user: User, entries: list[dict[str, Any]]) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.engine import sessions
 from harness.engine.multimap import MultiMap
@@ -75,18 +75,21 @@ def identity_key(provider_name: str, user_id: str) -> str:
     return f"{provider_name}\x00{user_id}"
 
 
-def identity_keys(user: User) -> list[str]:
-    """The (provider, user id) pairs of a user's ``identities`` attribute, as index keys."""
+def identities_of(user: User) -> list[dict[str, Any]]:
+    """The entries of a user's ``identities`` attribute (JSON list of objects); anything else is none."""
     raw = user.attributes.get("identities")
     if not raw:
         return []
     try:
-        entries = json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
         return []
-    if not isinstance(entries, list):
-        return []
-    return [identity_key(str(e.get("providerName")), str(e.get("userId"))) for e in entries if isinstance(e, dict)]
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def identity_keys(user: User) -> list[str]:
+    """The (provider, user id) pairs of a user's ``identities`` attribute, as index keys."""
+    return [identity_key(str(e.get("providerName")), str(e.get("userId"))) for e in identities_of(user)]
 
 
 # --- maintenance -------------------------------------------------------------------------
