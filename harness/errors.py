@@ -254,6 +254,57 @@ class Err(Enum):
     PRE_SIGNUP_FAILED = ("UserLambdaValidationException", "PreSignUp failed with error {message}.")
     LAMBDA_BAD_RESPONSE = ("InvalidLambdaResponseException", "Unrecognizable lambda output")
     LAMBDA_UNEXPECTED = ("UnexpectedLambdaException", "{trigger} invocation failed due to error {detail}.")
+    # --- MFA (issue 12) ---------------------------------------------------
+    MFA_CODE_MISMATCH = ("CodeMismatchException", "Invalid code or auth state for the user.")
+    MFA_CODE_EXPIRED = ("ExpiredCodeException", "Invalid code provided, please request a code again.")
+    SESSION_USED = ("NotAuthorizedException", "Invalid session for the user, session can only be used once.")
+    TOTP_NOT_ENABLED_IN_POOL = ("SoftwareTokenMFANotFoundException", "Software Token MFA has not been enabled by the userPool.")
+    TOTP_NOT_ASSOCIATED = ("SoftwareTokenMFANotFoundException", "Software Token MFA has not been associated with the user.")
+    TOTP_NONE_TO_DELETE = ("ResourceNotFoundException", "User does not have a software token to delete.")
+    TOTP_VERIFY_MISMATCH = ("EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA")
+    TOTP_NOT_VERIFIED = ("InvalidParameterException", "User has not verified software token mfa")
+    SMS_MFA_NO_PHONE = ("InvalidParameterException", "User does not have delivery config set to turn on SMS_MFA")
+    EMAIL_MFA_NO_EMAIL = ("InvalidParameterException", "User does not have delivery config set to turn on EMAIL_OTP")
+    MFA_FACTOR_OFF_IN_POOL = ("InvalidParameterException", "{factor} is not enabled for this user pool.")
+    MFA_NEEDS_SMS_CONFIG = (
+        "InvalidParameterException",
+        "SMS configuration and Auto verification for phone_number are required when MFA is required/optional",
+    )
+    MFA_ON_NEEDS_FACTOR = (
+        "InvalidParameterException",
+        "At least one MFA method (SMS, software token or email) must be enabled when MfaConfiguration is {mode}.",
+    )
+    EMAIL_MFA_NEEDS_SES = (
+        "InvalidParameterException",
+        "Email MFA requires the user pool to send email with Amazon SES (EmailSendingAccount DEVELOPER).",
+    )
+    MFA_TEMPLATE_CODE = ("InvalidParameterException", "{field} must contain the {{####}} placeholder.")
+    MFA_METHOD_NOT_FOUND = ("MFAMethodNotFoundException", "No MFA mechanism registered in the account: {factor}")
+    ACCESS_OR_SESSION = ("InvalidParameterException", "Provide either an AccessToken or a Session, not both.")
+    # --- tiers and auth events (issue 12) ---
+    FEATURE_UNAVAILABLE_IN_TIER = (
+        "FeatureUnavailableInTierException",
+        "The following features need to be disabled for the {tier} pricing tier configured: {features}",
+    )
+    TIER_CHANGE_NOT_ALLOWED = (
+        "TierChangeNotAllowedException",
+        "The following features need to be disabled for the {tier} pricing tier configured: {features}",
+    )
+    ADD_ON_NOT_ENABLED = (
+        "UserPoolAddOnNotEnabledException",
+        "Threat protection (UserPoolAddOns AdvancedSecurityMode AUDIT or ENFORCED) is not enabled for this user pool.",
+    )
+    AUTH_EVENT_NOT_FOUND = ("ResourceNotFoundException", "Auth event {event_id} does not exist for the user.")
+    FEEDBACK_TOKEN_INVALID = ("NotAuthorizedException", "Invalid feedback token for the auth event.")
+    # --- devices (issue 12) ---------------------------------------------
+    DEVICE_NOT_FOUND = ("ResourceNotFoundException", "Device does not exist.")
+    DEVICE_KEY_INVALID = ("InvalidParameterException", "Invalid device key given.")
+    DEVICE_KEY_EXISTS = ("DeviceKeyExistsException", "Device key already exists.")
+    DEVICE_VERIFIER_INVALID = (
+        "InvalidParameterException",
+        "DeviceSecretVerifierConfig must carry a base64 Salt and PasswordVerifier.",
+    )
+    DEVICE_OWNER_NOT_FOUND = ("ResourceNotFoundException", "User does not exist.")  # Admin*Device without UserNotFound
     # --- faults ----------------------------------------------------------
     THROTTLED = ("TooManyRequestsException", "Rate exceeded")
     INTERNAL_ERROR = ("InternalErrorException", "Internal server error.")

@@ -15,7 +15,8 @@ It returns for PASS, raises :class:`Failure` (``ctx.fail``) for FAIL and
 gives the pool (``ctx.api``; ``ctx.raw_api`` for an unrecorded call), the
 control plane (``ctx.control``, ``ctx.require_control_plane``), the fake
 external IdPs (``ctx.fake_idps``), the key a forged token is signed with
-(``ctx.foreign_key``), the target (``ctx.call``) and evidence (``ctx.step``,
+(``ctx.foreign_key``), second factors (``ctx.mfa``: authenticator apps, TOTP
+codes, SMS and email codes), the target (``ctx.call``) and evidence (``ctx.step``,
 ``ctx.note``). Packages ship their own families through the entry-point group
 ``cognito_harness.scenarios``; the guide is docs/writing-a-check.md.
 """
@@ -26,16 +27,19 @@ from harness.encoding import b64url, b64url_decode
 from harness.fake_idps import FakeIdPHandle, FakeIdPs
 from harness.protocol import operation_model
 from harness.runner.context import ScenarioContext, TestUser, Tokens, claims_of
+from harness.runner.mfa import Authenticator, PoolMfa
 from harness.runner.scenario import ENTRY_POINT_GROUP, Failure, Scenario, Skip, scenario
 from harness.runner.target import HarnessError, TargetResponse
 from harness.runner.windows import Probe, Window
 
 __all__ = [
+    "Authenticator",
     "ENTRY_POINT_GROUP",
     "FakeIdPHandle",
     "FakeIdPs",
     "Failure",
     "HarnessError",
+    "PoolMfa",
     "Probe",
     "Scenario",
     "ScenarioContext",

@@ -17,9 +17,10 @@ from scenarios import federation
 from scenarios import email_delivery
 from scenarios import tenancy
 from scenarios import lockout
+from scenarios import mfa
 
 FAMILY_MODULES = (token_validation, token_validation_keys, token_validation_claims, expiry, refresh, logout,
-                  federation, email_delivery, tenancy, lockout)
+                  federation, email_delivery, tenancy, lockout, mfa)
 """Every bundled module that declares checks, in catalogue order."""
 
 __all__ = ["FAMILY_MODULES"]

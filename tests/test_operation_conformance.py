@@ -12,24 +12,21 @@ every operation in the engine's registry:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from collections import defaultdict
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from botocore.model import Shape
 
+from conformance_tour_auth_events import auth_events_tour
+from conformance_tour_devices import devices_tour
+from conformance_tour_mfa import mfa_tour
+from conformance_tour_support import MISSING_POOL, NEW_PASSWORD, PASSWORD
+from conformance_tour_support import fail as _fail
 from harness.engine.ops import load_operations
 from harness.protocol import modeled_errors, operation_model
 from harness.web.http import Request, Response
-
-MISSING_POOL = "us-east-1_Missing00"
-PASSWORD = "Passw0rd!x"
-NEW_PASSWORD = "N3wPassw0rd!x"
 
 
 def unknown_members(shape: Shape | None, value: Any, path: str = "") -> list[str]:
@@ -67,17 +64,6 @@ class Recorder:
             return response
 
         return recording
-
-
-def _hash(client_id: str, secret: str, username: str) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()).decode()
-
-
-def _fail(call: Any, **kwargs: Any) -> None:
-    """The call must reach the server and come back as a Cognito error."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, info.value
 
 
 def tour(idp: Any, backend: Any) -> None:  # noqa: PLR0915 - one linear walk through the API
@@ -290,6 +276,12 @@ def tour(idp: Any, backend: Any) -> None:  # noqa: PLR0915 - one linear walk thr
     _fail(idp.delete_identity_provider, UserPoolId=pool_id, ProviderName="Google")
     idp.delete_user_pool_domain(UserPoolId=pool_id, Domain="tour-domain")
     _fail(idp.delete_user_pool_domain, UserPoolId=pool_id, Domain="tour-domain")
+
+    # remembered devices (pycognito's wall-clock SRP timestamps: before the MFA part moves the clock),
+    # threat protection's auth events, then MFA; each on pools of its own
+    devices_tour(idp, backend)
+    auth_events_tour(idp, backend)
+    mfa_tour(idp, backend)
 
     # teardown operations
     idp.admin_delete_user(UserPoolId=pool_id, Username="cid")

@@ -28,6 +28,7 @@ import pytest
 
 from harness.runner.scenario import load_catalogue
 from harness.runner.spec import load_spec
+from tests.flaws_mfa_matrix import EXPECTED_MFA
 from tests.flaws_tokens_matrix import STRICT_TOKENS
 
 try:  # written by the session families' helper; absent until then
@@ -102,7 +103,7 @@ EXPECTED_TOKENS: dict[str, set[str]] = {
 
 
 def expected_for(flaw: str) -> set[str]:
-    return EXPECTED_TOKENS.get(flaw, set()) | EXPECTED_SESSIONS.get(flaw, set())
+    return EXPECTED_TOKENS.get(flaw, set()) | EXPECTED_SESSIONS.get(flaw, set()) | EXPECTED_MFA.get(flaw, set())
 
 
 def _shipped() -> set[str]:
@@ -113,7 +114,7 @@ def _shipped() -> set[str]:
 
 
 def test_every_shipped_flaw_is_in_the_matrix() -> None:
-    assert set(EXPECTED_TOKENS) | set(EXPECTED_SESSIONS) == _shipped()
+    assert set(EXPECTED_TOKENS) | set(EXPECTED_SESSIONS) | set(EXPECTED_MFA) == _shipped()
 
 
 def test_every_flawed_spec_plants_a_known_flaw() -> None:

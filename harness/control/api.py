@@ -38,6 +38,7 @@ from harness.control.checks import (
     check_str,
 )
 from harness.control.keys import KeyControls
+from harness.engine import auth_events
 from harness.engine import snapshot as snap
 from harness.engine import tokens
 from harness.engine.common import find_user
@@ -46,6 +47,7 @@ from harness.engine.events import TOKEN_MINTED
 from harness.engine.faults import FAULT_KINDS
 from harness.engine.models import AppClient, UserPool
 from harness.engine.signing import SIGN_MODES, Signer, foreign_key, signer_for, with_overrides
+from harness.errors import CognitoError
 from harness.pooldef import build as pooldef
 from harness.protocol import service_model
 from harness.version import __version__
@@ -371,6 +373,22 @@ class Control(KeyControls):
             raise  # an unknown retired:<kid> (404), already named
         except ValueError as exc:
             raise ControlError("sign_with", str(exc)) from None
+
+    def feedback_token(self, pool_id: str, username: str, event_id: str) -> str:
+        """The FeedbackToken of an auth event, as the one-click links of Cognito's risk-notification
+        email carry it (the emulator sends no such email): for UpdateAuthEventFeedback."""
+        check_str("username", username)
+        check_str("event_id", event_id)
+        with self.backend.transaction():
+            pool = self._pool(pool_id)
+            user = find_user(pool, username)
+            if user is None:
+                raise ControlError("username", f"pool {pool.pool_id} has no user {username!r}", 404)
+            try:
+                auth_events.find(self.backend, pool, user, event_id)
+            except CognitoError as error:
+                raise ControlError("event_id", error.message, 404) from None
+            return auth_events.feedback_token(self.backend, pool, user, event_id)
 
     def token_status(self, token: str) -> dict[str, Any]:
         """Known? Which pool, user, session; revoked (and why), expired, active."""

@@ -111,6 +111,10 @@ class RemoteControl:
         params = {"to": to, "purpose": purpose, "include_failed": include_failed, "pool_id": pool_id}
         return self._call("GET", "/mailbox", params=params)["messages"]
 
+    def feedback_token(self, pool_id: str, username: str, event_id: str) -> str:
+        path = f"/pools/{quote(pool_id, safe='')}/feedback-token"
+        return self._call("GET", path, params={"username": username, "event_id": event_id})["feedback_token"]
+
     def latest_code(self, to: str | None, purpose: str | None = None) -> str | None:
         return self._call("GET", "/mailbox/latest-code", params={"to": to, "purpose": purpose})["code"]
 

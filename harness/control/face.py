@@ -43,6 +43,8 @@ POST     /_harness/pools/{pool_id}/mint                   ``{"username", "token_
                                                           "expires_in"?, "issued_at"?}``
                                                           -> ``{"token", "header", "claims"}``
 POST     /_harness/tokens/status                          ``{"token"}`` -> revocation/expiry status
+GET      /_harness/pools/{pool_id}/feedback-token         ``?username=&event_id=`` -> ``{"feedback_token"}``
+                                                          (the risk email's one-click link token)
 GET      /_harness/events                                 ``?type=&since=&pool_id=&count_only=&<data
                                                           member>=<value>`` -> ``{"events", "count",
                                                           "max_events", "held", "oldest_seq",
@@ -329,6 +331,12 @@ def install(router: Router, backend: Backend) -> None:
         token = control.mint(unquote(request.params["pool_id"]), **body)
         header_b64, claims_b64 = token.split(".")[:2]
         return {"token": token, "header": _segment(header_b64), "claims": _segment(claims_b64)}
+
+    @route("GET", "/pools/{pool_id}/feedback-token")
+    def feedback_token(request: Request) -> Any:
+        params = query_params(request, ("username", "event_id"))
+        token = control.feedback_token(unquote(request.params["pool_id"]), params.get("username"), params.get("event_id"))
+        return {"feedback_token": token}
 
     @route("POST", "/tokens/status")
     def status(request: Request) -> Any:

@@ -165,6 +165,17 @@ def as_dict(attributes: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) 
     return {str(a["Name"]): str(a.get("Value") or "") for a in attributes}
 
 
+def is_true(value: str | None) -> bool:
+    """A Boolean attribute's truth: Cognito reads "true", "True", "TRUE" alike and keeps the value as
+    written (GetUser echoes "True" back: aws-amplify/amplify-js#8205)."""
+    return value is not None and value.lower() == "true"
+
+
+def is_verified(attributes: Mapping[str, str], attribute: str) -> bool:
+    """Whether ``<attribute>_verified`` says true (email / phone_number)."""
+    return is_true(attributes.get(f"{attribute}_verified"))
+
+
 def _schema_error(name: str, reason: str) -> CognitoError:
     return Err.ATTRIBUTE_BAD_TYPE.error(name=name, reason=reason)
 
@@ -173,7 +184,7 @@ def check_value(attr: SchemaAttribute, value: str) -> None:
     """Type, constraint and format checks for one non-empty value."""
     name = attr.name
     if attr.data_type == "Boolean":
-        if value not in ("true", "false"):
+        if value.lower() not in ("true", "false"):
             raise _schema_error(name, "Value must be a boolean (true or false)")
         return
     if attr.data_type == "Number":
@@ -300,7 +311,7 @@ def holders(pool: UserPool, attr: str, value: str, *, verified_only: bool, exclu
         current = other.attributes.get(attr)
         if current is None or not same_value(attr, current, value):
             continue
-        if verified_only and other.attributes.get(f"{attr}_verified") != "true":
+        if verified_only and not is_verified(other.attributes, attr):
             continue
         out.append(other)
     return out
@@ -343,7 +354,7 @@ def check_unique(
             if holders(pool, attr, value, verified_only=False, exclude=user):
                 raise Err.ALIAS_EXISTS.error(name=attr)
             continue
-        if merged.get(f"{attr}_verified") != "true":
+        if not is_verified(merged, attr):
             continue
         others = holders(pool, attr, value, verified_only=True, exclude=user)
         if others and not force_alias:
@@ -370,7 +381,8 @@ def claim_verified_aliases(pool: UserPool, user: User, *, force_alias: bool = Fa
 
 __all__ = [
     "STANDARD_ATTRIBUTES", "MAX_CUSTOM_ATTRIBUTES", "standard_schema", "standard_attribute",
-    "schema_attribute_from_api", "custom_attribute", "custom_count", "as_dict", "check_value",
+    "schema_attribute_from_api", "custom_attribute", "custom_count", "as_dict", "is_true", "is_verified",
+    "check_value",
     "validate_values", "missing_required", "check_writable", "readable", "user_attributes",
     "check_unique", "release_aliases", "claim_verified_aliases", "holders", "is_email", "is_phone",
 ]

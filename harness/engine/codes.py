@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.engine import messaging
+from harness.engine import attributes, messaging
 from harness.engine.models import Code, User, UserPool
 from harness.errors import Err
 
@@ -117,7 +117,7 @@ def discard(user: User, purpose: str) -> None:
 
 
 def _verified(user: User, attribute: str) -> bool:
-    return bool(user.attributes.get(attribute)) and user.attributes.get(f"{attribute}_verified") == "true"
+    return bool(user.attributes.get(attribute)) and attributes.is_verified(user.attributes, attribute)
 
 
 def signup_destination(pool: UserPool, user: User) -> str | None:

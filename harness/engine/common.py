@@ -8,7 +8,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 from harness.encoding import secrets_equal, utf8
-from harness.engine import indexes
+from harness.engine import attributes, indexes
 from harness.engine.models import AppClient, User, UserPool, UserPoolDomain
 from harness.errors import Err
 
@@ -91,7 +91,7 @@ def find_user(pool: UserPool, name: str) -> User | None:
         if attr not in indexes.INDEXED_ATTRIBUTES:
             continue
         for candidate in indexes.holding(pool, attr, name):
-            if attr == "preferred_username" or candidate.attributes.get(f"{attr}_verified") == "true":
+            if attr == "preferred_username" or attributes.is_verified(candidate.attributes, attr):
                 return candidate
     return indexes.by_sub(pool, name)
 

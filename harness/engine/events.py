@@ -90,6 +90,16 @@ FEDERATION_FAILURE = "federation.failure"
 TRIGGER_INVOKED = "trigger.invoked"
 TRIGGER_FAILED = "trigger.failed"
 TRIGGER_UNBOUND = "trigger.unbound"
+MFA_CHALLENGE = "mfa.challenge"  # a second factor (or its setup / choice) was asked for
+MFA_PASSED = "mfa.passed"
+MFA_FAILED = "mfa.failed"  # reason: wrong_code | code_expired | attempts_exceeded
+MFA_ENROLLED = "mfa.enrolled"  # a factor became usable: how = preference | setup | admin
+MFA_REMOVED = "mfa.removed"  # an authenticator deleted by an administrator
+MFA_PREFERENCE = "mfa.preference"  # the user's enabled factors / preferred factor changed
+DEVICE_NEW = "device.new"  # a sign-in was handed a new device key (NewDeviceMetadata)
+DEVICE_CONFIRMED = "device.confirmed"  # ConfirmDevice registered the device's SRP verifier
+DEVICE_STATUS = "device.status"  # (Admin)UpdateDeviceStatus: remembered / not_remembered
+DEVICE_FORGOTTEN = "device.forgotten"  # (Admin)ForgetDevice
 
 
 Record = tuple[Any, ...]

@@ -166,6 +166,54 @@ class Lockout:
 
 
 @dataclass
+class SoftwareToken:
+    """A TOTP authenticator (RFC 6238): AssociateSoftwareToken hands out the secret,
+    VerifySoftwareToken proves the user's app computes its codes."""
+
+    secret: str = field(metadata=SECRET)  # base32, as AssociateSoftwareToken's SecretCode
+    friendly_name: str = ""
+    associated: float = 0.0
+    verified: float | None = None  # when VerifySoftwareToken succeeded
+    last_step: int = -1  # the last time step accepted: a code is accepted once
+
+
+@dataclass
+class UserMfa:
+    """A user's MFA factors and preference (SetUserMFAPreference, AdminSetUserSettings)."""
+
+    sms_enabled: bool = False
+    totp_enabled: bool = False
+    email_enabled: bool = False
+    preferred: str | None = None  # "SMS_MFA" | "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP"
+    token: SoftwareToken | None = None  # the verified authenticator
+    pending: SoftwareToken | None = None  # associated, not yet verified
+
+
+@dataclass
+class Device:
+    """A device the pool tracks for a user (NewDeviceMetadata, ConfirmDevice).
+
+    ``key`` is ``<region>_<uuid>``, ``group_key`` names the device's SRP "pool";
+    ``verifier`` / ``salt_hex`` are what ConfirmDevice registered (DEVICE_SRP_AUTH
+    checks them). ``remembered`` is "remembered", "not_remembered" or "" (not yet
+    confirmed).
+    """
+
+    key: str
+    group_key: str
+    salt_hex: str = field(default="", metadata=SECRET)
+    verifier: int = field(default=0, metadata=SECRET)
+    name: str = ""
+    remembered: str = ""
+    confirmed: bool = False
+    created: float = 0.0
+    modified: float = 0.0
+    last_authenticated: float = 0.0
+    last_ip: str = ""
+    pending_session: str = ""  # the open DEVICE_SRP_AUTH challenge (for clients that send no Session)
+
+
+@dataclass
 class User:
     username: str
     pool_id: str
@@ -187,7 +235,9 @@ class User:
     attempt_log: dict[str, list[float]] = field(default_factory=dict)  # per-hour quotas
     lockout: Lockout = field(default_factory=Lockout)
     pending_attributes: dict[str, str] = field(default_factory=dict)  # awaiting verification
-    mfa_options: list[dict[str, str]] = field(default_factory=list)
+    mfa_options: list[dict[str, str]] = field(default_factory=list)  # legacy MFAOptions (SetUserSettings)
+    mfa: UserMfa = field(default_factory=UserMfa)
+    devices: dict[str, Device] = field(default_factory=dict)  # device key ->
 
     @property
     def email(self) -> str | None:
@@ -253,6 +303,51 @@ class AuthSession:
     admin: bool = False
     flow: str = ""  # the AuthFlow that opened it (events, flow checks)
     user_sub: str = ""  # the user's sub; "" for a simulated (unknown-user) SRP step
+    device_key: str = ""  # the DEVICE_KEY the client sent (device SRP, remembered-device MFA skip)
+    code: str = field(default="", metadata=SECRET)  # an SMS / email one-time code this challenge awaits
+    code_expires: float = 0.0
+    attempts: int = 0  # wrong answers so far (MFA codes)
+    options: list[str] = field(default_factory=list)  # MFAS_CAN_CHOOSE / MFAS_CAN_SETUP / factors offered
+    passed: list[str] = field(default_factory=list)  # steps already proven ("password", "device", "mfa")
+
+
+@dataclass
+class PoolMfa:
+    """The pool's MFA factors (SetUserPoolMfaConfig; ``UserPool.mfa_configuration`` is OFF/ON/OPTIONAL)."""
+
+    totp_enabled: bool = False
+    sms_enabled: bool = False
+    sms_message: str = "Your authentication code is {####}. "
+    email_enabled: bool = False
+    email_message: str = "Your authentication code is {####}. "
+    email_subject: str = "Your authentication code"
+    webauthn: dict[str, Any] = field(default_factory=dict)  # WebAuthnConfiguration, echoed
+
+
+@dataclass
+class AuditWindow:
+    """Event-log sequence numbers during which the pool had threat protection on (auth events
+    are the events after ``start`` up to and including ``end``; ``end`` None: still on)."""
+
+    start: int
+    end: int | None = None
+
+
+@dataclass
+class AuthEventFeedback:
+    """UpdateAuthEventFeedback / AdminUpdateAuthEventFeedback on one auth event (EventFeedbackType)."""
+
+    value: str  # "Valid" | "Invalid"
+    provider: str  # "Admin" | "User"
+    date: float
+
+
+@dataclass
+class AuthEventState:
+    """What AdminListUserAuthEvents needs beyond the event log (issue 12, engine.auth_events)."""
+
+    windows: list[AuditWindow] = field(default_factory=list)
+    feedback: dict[str, AuthEventFeedback] = field(default_factory=dict)  # EventId ->
 
 
 @dataclass
@@ -283,6 +378,8 @@ class UserPool:
     account_recovery: list[str] = field(default_factory=list)  # ordered mechanism names
     attributes_require_verification_before_update: list[str] = field(default_factory=list)
     lambda_config: dict[str, Any] = field(default_factory=dict)
+    mfa: PoolMfa = field(default_factory=PoolMfa)
+    auth_events: AuthEventState = field(default_factory=AuthEventState)  # threat protection's log
     issuer_mode: str = "local"  # "local" | "aws"
     domain: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # echoed settings with no rule here

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from harness.engine import events as ev
-from harness.engine import lockout, oauth_tokens, oidc_client, sessions
+from harness.engine import hosted_mfa, lockout, oauth_tokens, oidc_client, sessions
 from harness.engine.events import FEDERATION_FAILURE
 from harness.engine.federation import federated_sign_in
 from harness.engine.models import AppClient, AuthorizationCode, HostedSession, OAuthRequest, User, UserPool
@@ -66,6 +66,7 @@ class LoginPrompt:
     message: str = ""
     new_password: bool = False  # the user must choose a new password (FORCE_CHANGE_PASSWORD)
     status: int = 200
+    mfa: hosted_mfa.MfaPrompt | None = None  # the second factor's code page instead of the password form
 
 
 @dataclass
@@ -353,6 +354,8 @@ def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: d
         if "COGNITO" not in req.client.supported_identity_providers:
             return app_error(req.redirect_uri, "unauthorized_client", req.state, "COGNITO is not enabled")
         pool, client = req.pool, req.client
+        if form.get("mfa_session"):
+            return _mfa_submit(backend, req, form)
         username, password = form.get("username", ""), form.get("password", "")
         if not username or not password:
             return _refuse(req, Err.MISSING_AUTH_PARAMETER.error(name="USERNAME and PASSWORD"))
@@ -387,7 +390,29 @@ def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: d
                 backend.events.emit(ev.AUTH_FAILURE, pool.pool_id, username=user.username, client_id=client.client_id,
                                     flow=HOSTED_FLOW, reason=error.type, message=error.message)
             return _refuse(req, error, new_password=bool(form.get("new_password")))
+        try:
+            prompt = hosted_mfa.begin(backend, pool, client, user)
+        except CognitoError as error:
+            return _refuse(req, error)
+        if prompt is not None:
+            return LoginPrompt(params=dict(req.params), mfa=prompt)
         return complete(backend, req, user, backend.clock.now_int(), federated=False, new_cookie=True)
+
+
+def _mfa_submit(backend: Backend, req: AuthorizeRequest, form: dict[str, str]) -> Outcome:
+    """The code page posted back: the sign-in completes, or the page is shown again with the error
+    (a spent or expired session sends the user back to the password form)."""
+    session_id, code = form.get("mfa_session", ""), form.get("mfa_code", "")
+    pending = req.pool.auth_sessions.get(session_id)
+    try:
+        user = hosted_mfa.answer(backend, req.pool, req.client, session_id, code)
+    except CognitoError as error:
+        if pending is not None and req.pool.auth_sessions.get(session_id) is pending:
+            prompt = hosted_mfa.MfaPrompt(challenge=pending.challenge, session=session_id,
+                                          secret=hosted_mfa.pending_secret(req.pool, pending))
+            return LoginPrompt(params=dict(req.params), mfa=prompt, message=error.message, status=400)
+        return _refuse(req, error)
+    return complete(backend, req, user, backend.clock.now_int(), federated=False, new_cookie=True)
 
 
 # --- /oauth2/idpresponse ------------------------------------------------------------------

@@ -17,14 +17,14 @@ expired" rather than "invalid", then swept.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
+from harness.engine import devices, lockout, mfa, sessions, srp, tokens, users
 from harness.engine import events as ev
-from harness.engine import lockout, sessions, srp, tokens, users
 from harness.engine.common import check_secret_hash, find_user
-from harness.engine.models import AppClient, AuthSession, User, UserPool
+from harness.engine.models import AppClient, AuthSession, Device, User, UserPool
 from harness.engine.passwords import check_policy, verify_password
 from harness.errors import CognitoError, Err
 
@@ -75,6 +75,30 @@ def close_session(pool: UserPool, session: AuthSession) -> None:
     pool.auth_sessions.pop(session.session, None)
 
 
+def session_anywhere(backend: Backend, session_id: str, challenge: str) -> tuple[UserPool, AuthSession]:
+    """A live challenge session named without its client (AssociateSoftwareToken, VerifySoftwareToken)."""
+    for pool in backend.pools.values():
+        session = pool.auth_sessions.get(session_id)
+        if session is not None:
+            if backend.clock.now() >= session.expires_at:
+                raise Err.SESSION_EXPIRED.error()
+            if session.challenge != challenge:
+                raise Err.INVALID_SESSION.error()
+            return pool, session
+    raise Err.INVALID_SESSION.error()
+
+
+def reissue_session(backend: Backend, pool: UserPool, session: AuthSession) -> AuthSession:
+    """The same pending step under a new ``Session`` string (each answer hands out a fresh one)."""
+    close_session(pool, session)
+    now = backend.clock.now()
+    fresh = replace(session, session=backend.ids.token_blob(SESSION_BYTES), created=now,
+                    expires_at=now + (session.expires_at - session.created))
+    pool.auth_sessions[fresh.session] = fresh
+    sessions.track_challenge(backend, pool, fresh.session, fresh.expires_at)
+    return fresh
+
+
 @dataclass
 class SignIn:
     """One sign-in attempt: where it comes from and which flow it is."""
@@ -84,11 +108,12 @@ class SignIn:
     client: AppClient
     flow: str
     admin: bool = False
+    device_key: str = ""  # the DEVICE_KEY the client named (remembered devices)
 
     @classmethod
     def resume(cls, backend: Backend, pool: UserPool, client: AppClient, session: AuthSession) -> SignIn:
         """Continue the attempt a challenge session belongs to."""
-        return cls(backend, pool, client, session.flow, session.admin)
+        return cls(backend, pool, client, session.flow, session.admin, session.device_key)
 
     # --- failures -------------------------------------------------------------------------
 
@@ -142,6 +167,7 @@ class SignIn:
             admin=self.admin,
             flow=self.flow,
             user_sub=user_sub,
+            device_key=self.device_key,
         )
         self.pool.auth_sessions[session.session] = session
         sessions.track_challenge(self.backend, self.pool, session.session, session.expires_at)
@@ -158,11 +184,15 @@ class SignIn:
         lockout.check(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
 
     def signed_in(self, user: User) -> dict[str, Any]:
-        result = tokens.sign_in(self.backend, self.pool, self.client, user, flow=self.flow)
+        """Tokens for a user who passed every step; a device the pool tracks is named in them."""
+        device_key, new_device = devices.for_tokens(self.backend, self.pool, self.client, user, self.device_key or None)
+        result = tokens.sign_in(self.backend, self.pool, self.client, user, flow=self.flow, device_key=device_key)
+        if new_device is not None:
+            result["NewDeviceMetadata"] = new_device
         return {"AuthenticationResult": result, "ChallengeParameters": {}}
 
     def after_password(self, user: User) -> dict[str, Any]:
-        """The user proved the password: tokens, or the state that still stands in the way."""
+        """The user proved the password: tokens, or the state or step that still stands in the way."""
         lockout.record_success(self.backend, user)
         if user.status == "UNCONFIRMED":
             raise self.fail(user.username, "user_not_confirmed", Err.USER_NOT_CONFIRMED.error())
@@ -171,7 +201,131 @@ class SignIn:
             if expires is not None and self.backend.clock.now() >= expires:
                 raise self.fail(user.username, "temporary_password_expired", Err.TEMP_PASSWORD_EXPIRED.error())
             return self.new_password_challenge(user)
-        return self.signed_in(user)
+        if self.device_key:
+            step = devices.device_challenge(self, user, self.device_key)
+            if step is not None:
+                return step
+        return self.second_factor(user)
+
+    def after_device(self, user: User, device: Device) -> dict[str, Any]:
+        """The device proved its key (DEVICE_PASSWORD_VERIFIER): a remembered one skips MFA."""
+        self.device_key = device.key
+        return self.second_factor(user, trusted_device=devices.suppresses_mfa(self.pool, user, device.key))
+
+    # --- the second factor ---------------------------------------------------------------------
+
+    def second_factor(self, user: User, *, trusted_device: bool = False) -> dict[str, Any]:
+        """MFA when the pool and user call for it (engine.mfa.decide), else tokens."""
+        step = None if trusted_device else mfa.decide(self.pool, user)
+        if step is None:
+            return self.signed_in(user)
+        return self.mfa_challenge(user, step)
+
+    def mfa_challenge(self, user: User, step: mfa.Step) -> dict[str, Any]:
+        """Open the session of an MFA step (sending its code for SMS / email) and answer with it."""
+        session = self.open_session(user.username, step.challenge, user.sub)
+        session.options = list(step.options)
+        session.passed = ["password"]
+        params = mfa.challenge_parameters(user, step)
+        if step.challenge in (mfa.SMS, mfa.EMAIL):
+            params.update(mfa.send_code(self.backend, self.pool, user, session, step.challenge, self._operation()))
+        self.backend.events.emit(
+            ev.MFA_CHALLENGE, self.pool.pool_id, username=user.username, client_id=self.client.client_id,
+            flow=self.flow, challenge=step.challenge,
+        )
+        return {"ChallengeName": step.challenge, "Session": session.session, "ChallengeParameters": params}
+
+    def _operation(self) -> str:
+        return "AdminInitiateAuth" if self.admin else "InitiateAuth"
+
+    def one_time_code(self, user: User | None, username: str, factor: str) -> dict[str, Any]:
+        """USER_AUTH's EMAIL_OTP / SMS_OTP first factor: a code sent, answered instead of a password.
+
+        An unknown user (existence hidden) gets a challenge whose code never comes.
+        """
+        session = self.open_session(user.username if user else username, factor, user.sub if user else "")
+        params: dict[str, str] = {}
+        if user is not None:
+            params = mfa.send_code(self.backend, self.pool, user, session, factor, self._operation())
+        return {"ChallengeName": factor, "Session": session.session, "ChallengeParameters": params}
+
+    def _code_failure(self, user: User | None, session: AuthSession, reason: str) -> CognitoError:
+        """A wrong or expired code: the session takes CODE_ATTEMPTS wrong codes, then closes."""
+        session.attempts += 1
+        if session.attempts >= mfa.CODE_ATTEMPTS or reason == "code_expired":
+            close_session(self.pool, session)
+            reason = "attempts_exceeded" if reason == "wrong_code" else reason
+        username = user.username if user else session.username
+        if "password" in session.passed:
+            self.backend.events.emit(
+                ev.MFA_FAILED, self.pool.pool_id, username=username, client_id=self.client.client_id,
+                flow=self.flow, challenge=session.challenge, reason=reason,
+            )
+        error = Err.MFA_CODE_EXPIRED.error() if reason == "code_expired" else Err.MFA_CODE_MISMATCH.error()
+        prefix = "mfa" if "password" in session.passed else "otp"
+        return self.fail(username, f"{prefix}_{reason}", error)
+
+    def answer_code(self, session: AuthSession, responses: dict[str, str]) -> dict[str, Any]:
+        """A code challenge answered: SOFTWARE_TOKEN_MFA, SMS_MFA or EMAIL_OTP after the password,
+        or EMAIL_OTP / SMS_OTP as USER_AUTH's first factor."""
+        code = required(responses, mfa.ANSWER_KEY[session.challenge])
+        if not session.user_sub:  # a simulated challenge for an unknown user
+            self.session_user(session, responses)
+            raise self._code_failure(None, session, "wrong_code")
+        user = self._challenged_user(session, responses)
+        return self.signed_in(self.prove_code(session, user, code))
+
+    def prove_code(self, session: AuthSession, user: User, code: str) -> User:
+        """Check a challenge's code for ``user`` (raising Cognito's error); the session is spent."""
+        reason = mfa.check_code(self.backend, self.pool, user, session, session.challenge, code)
+        if reason is not None:
+            raise self._code_failure(user, session, reason)
+        close_session(self.pool, session)
+        if "password" in session.passed:
+            self.backend.events.emit(
+                ev.MFA_PASSED, self.pool.pool_id, username=user.username, client_id=self.client.client_id,
+                flow=self.flow, challenge=session.challenge,
+            )
+        return user
+
+    def select_mfa(self, session: AuthSession, responses: dict[str, str]) -> dict[str, Any]:
+        """SELECT_MFA_TYPE: the user picks one of MFAS_CAN_CHOOSE; its challenge follows."""
+        answer = required(responses, "ANSWER")
+        user = self._challenged_user(session, responses)
+        factor = mfa.SELECT_ANSWERS.get(answer)
+        if factor is None or factor not in session.options:
+            raise Err.MFA_METHOD_NOT_FOUND.error(factor=answer)
+        close_session(self.pool, session)
+        return self.mfa_challenge(user, mfa.Step(factor))
+
+    def complete_mfa_setup(self, session: AuthSession, responses: dict[str, str]) -> dict[str, Any]:
+        """MFA_SETUP answered after VerifySoftwareToken(Session): TOTP is on (and preferred), tokens."""
+        return self.signed_in(self.prove_setup(session, self._challenged_user(session, responses)))
+
+    def prove_setup(self, session: AuthSession, user: User) -> User:
+        """The MFA_SETUP session's authenticator was verified: turn TOTP on; the session is spent."""
+        if mfa.TOTP not in session.passed or user.mfa.token is None:
+            raise Err.TOTP_NOT_VERIFIED.error()
+        close_session(self.pool, session)
+        user.mfa.totp_enabled = True
+        user.mfa.preferred = user.mfa.preferred or mfa.TOTP
+        self.backend.events.emit(ev.MFA_ENROLLED, self.pool.pool_id, username=user.username, factor=mfa.TOTP, how="setup")
+        self.backend.events.emit(
+            ev.MFA_PASSED, self.pool.pool_id, username=user.username, client_id=self.client.client_id,
+            flow=self.flow, challenge=mfa.SETUP,
+        )
+        return user
+
+    def _challenged_user(self, session: AuthSession, responses: dict[str, str]) -> User:
+        """The user a challenge session was opened for, still able to sign in (else the session closes)."""
+        user = self.session_user(session, responses)
+        if user is None:
+            close_session(self.pool, session)
+            raise self.unknown_user(session.username)
+        if not user.enabled:
+            close_session(self.pool, session)
+            raise self.fail(user.username, "user_disabled", Err.USER_DISABLED.error())
+        return user
 
     def new_password_challenge(self, user: User) -> dict[str, Any]:
         session = self.open_session(user.username, "NEW_PASSWORD_REQUIRED", user.sub)
@@ -249,13 +403,7 @@ class SignIn:
     def complete_new_password(self, session: AuthSession, responses: dict[str, str]) -> dict[str, Any]:
         """Replace a temporary password (and supply missing required attributes)."""
         password = required(responses, "NEW_PASSWORD")
-        user = self.session_user(session, responses)
-        if user is None:
-            close_session(self.pool, session)
-            raise self.unknown_user(session.username)
-        if not user.enabled:
-            close_session(self.pool, session)
-            raise self.fail(user.username, "user_disabled", Err.USER_DISABLED.error())
+        user = self._challenged_user(session, responses)
         if user.status != "FORCE_CHANGE_PASSWORD":
             close_session(self.pool, session)
             raise Err.INVALID_SESSION.error()
@@ -274,7 +422,7 @@ class SignIn:
         if given:
             users.update_attributes(self.backend, self.pool, user, given, client=self.client)
         close_session(self.pool, session)
-        return self.signed_in(user)
+        return self.second_factor(user)
 
 
-__all__ = ["SIGN_UP_CONFIRMED", "SignIn", "find_session", "close_session", "required", "secret_alternates", "ATTRIBUTE_PREFIX"]
+__all__ = ["SIGN_UP_CONFIRMED", "SignIn", "find_session", "close_session", "session_anywhere", "reissue_session", "required", "secret_alternates", "ATTRIBUTE_PREFIX"]

@@ -158,13 +158,16 @@ def parse_timestamp(text: str | None) -> float:
 
 
 def signature_valid(
-    backend: Backend, pool: UserPool, session: AuthSession, creds: Credentials, responses: dict[str, str]
+    backend: Backend, pool: UserPool, session: AuthSession, creds: Credentials, responses: dict[str, str],
+    *, realm: str | None = None,
 ) -> bool:
     """Whether PASSWORD_CLAIM_SIGNATURE proves knowledge of the password.
 
     Raises for malformed input (missing members, bad TIMESTAMP) and for a
     TIMESTAMP too far from the virtual clock; returns False for a wrong
-    password (the caller counts that towards the lockout).
+    password (the caller counts that towards the lockout). ``realm`` replaces
+    the pool name in the signed message: device SRP signs with the
+    DeviceGroupKey (and ``creds.user_id`` is then the DeviceKey).
     """
     block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK")
     if not block:
@@ -187,7 +190,7 @@ def signature_valid(
     big_s = pow(session.srp_A * pow(creds.verifier, u, N) % N, session.srp_b, N)
     key = hkdf_key(big_s, u)
     message = (
-        pool.srp_pool_name.encode("utf-8")
+        (pool.srp_pool_name if realm is None else realm).encode("utf-8")
         + creds.user_id.encode("utf-8")
         + base64.b64decode(block)
         + str(timestamp).encode("utf-8")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from harness.engine import events as ev
-from harness.engine import lockout, sessions
+from harness.engine import attributes, lockout, sessions
 from harness.engine.common import seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
 from harness.engine.signing import sign_jwt
@@ -44,7 +44,7 @@ def _attribute_claims(pool: UserPool, client: AppClient, user: User) -> dict[str
         if readable is not None and name.endswith("_verified") and name[: -len("_verified")] not in readable:
             continue
         if name in ("email_verified", "phone_number_verified"):
-            claims[name] = value == "true"
+            claims[name] = attributes.is_true(value)
         elif name == "updated_at":
             claims[name] = int(value) if value.isdigit() else value
         else:
@@ -286,10 +286,12 @@ def sign_in(
     scopes: list[str] | None = None,
     nonce: str | None = None,
     federated: bool = False,
+    device_key: str | None = None,
 ) -> dict[str, Any]:
-    """Open a new session for a user who just authenticated; return tokens."""
+    """Open a new session for a user who just authenticated; return tokens (naming ``device_key``)."""
     session, token = open_session(backend, pool, client, user, scopes or [ADMIN_SCOPE], nonce=nonce,
                                   federated=federated)
+    session.device_key = device_key
     lockout.forget_failures(user)
     backend.events.emit(ev.AUTH_SUCCESS, pool.pool_id, username=user.username, client_id=client.client_id, flow=flow)
     return authentication_result(backend, pool, client, user, session, refresh_token=token, flow=flow)

@@ -208,12 +208,12 @@ def update_attributes(
     for attr in attrs.VERIFIABLE:
         new = values.get(attr)
         old = user.attributes.get(attr)
-        if not new or new == old or values.get(f"{attr}_verified") == "true":
+        if not new or new == old or attrs.is_verified(values, attr):
             continue
         if (
             attr in pool.attributes_require_verification_before_update
             and old
-            and user.attributes.get(f"{attr}_verified") == "true"
+            and attrs.is_verified(user.attributes, attr)
         ):
             deferred[attr] = new
             values.pop(f"{attr}_verified", None)

@@ -22,6 +22,7 @@ from harness.pooldef.build import (
     inline_layout,
     layered,
     load_pool,
+    mfa_config_params,
     read_definition,
     with_custom_attributes,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "inline_layout",
     "layered",
     "load_pool",
+    "mfa_config_params",
     "read_definition",
     "with_custom_attributes",
 ]

@@ -18,6 +18,8 @@ The format (``fixtures/pools/default.toml`` is a complete, commented example)::
                                         # username_attributes, auto_verified_attributes, ...
     [pool.password_policy]              # minimum_length, require_*, temporary_password_validity_days
     [[pool.custom_attributes]]          # name (without "custom:"), type, mutable, min/max
+    [pool.email] / [pool.sms]           # EmailConfiguration / SmsConfiguration (harness/pooldef/mfa.py);
+                                        # mfa = "OFF" | "ON" | "OPTIONAL", mfa_factors = ["totp", "sms", "email"]
     [tenants]                           # names = [...]: expands "{tenant}" in group names
     [[groups]]                          # name, description, precedence, role_arn
     [clients.<name>]                    # generate_secret, explicit_auth_flows, OAuth settings, ...
@@ -44,6 +46,7 @@ from typing import Any
 from harness.bundled import fixture
 from harness.engine.store import Backend
 from harness.errors import CognitoError
+from harness.pooldef.mfa import MFA_MODES, email_configuration, mfa_settings, sms_configuration
 from harness.pooldef.reader import DefinitionTable, PoolDefinitionError
 from harness.pooldef.users import GENERATED_PASSWORD, UserHandle, UserMaker
 from harness.protocol import validate_input
@@ -51,6 +54,7 @@ from harness.protocol import validate_input
 DEFAULT_POOL_NAME = "default.toml"
 DEFAULT_APP_CLIENT = "app"  # the client the runner gives an app whose pool definition has no [clients]
 ATTRIBUTE_TYPES = ("String", "Number", "DateTime", "Boolean")
+
 ISSUER_MODES = ("local", "aws")
 
 
@@ -115,7 +119,8 @@ class _Builder:
     # --- pool --------------------------------------------------------------------------------
 
     @staticmethod
-    def pool_params(t: DefinitionTable) -> tuple[dict[str, Any], str]:
+    def pool_params(t: DefinitionTable) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
+        """(CreateUserPool's parameters, the issuer mode, SetUserPoolMfaConfig's parameters or None)."""
         params: dict[str, Any] = {"PoolName": t.get("name", str, "harness-default")}
         issuer = t.get("issuer", str, "local", choices=ISSUER_MODES)
         for key, member in (("alias_attributes", "AliasAttributes"), ("username_attributes", "UsernameAttributes"),
@@ -124,7 +129,15 @@ class _Builder:
             if value is not None:
                 params[member] = value
         params["UsernameConfiguration"] = {"CaseSensitive": t.get("username_case_sensitive", bool, False)}
-        params["MfaConfiguration"] = t.get("mfa", str, "OFF", choices=("OFF", "ON", "OPTIONAL"))
+        sms = t.table("sms")
+        if sms is not None:
+            params["SmsConfiguration"] = sms_configuration(sms)
+        mfa_config = mfa_settings(t, params.get("SmsConfiguration"))
+        # CreateUserPool turns on SMS MFA only: TOTP and email factors come after it (SetUserPoolMfaConfig)
+        params["MfaConfiguration"] = "OFF" if mfa_config else t.get("mfa", str, "OFF", choices=MFA_MODES)
+        email = t.table("email")
+        if email is not None:
+            params["EmailConfiguration"] = email_configuration(email)
         params["DeletionProtection"] = t.get("deletion_protection", str, "INACTIVE", choices=("ACTIVE", "INACTIVE"))
         params["AdminCreateUserConfig"] = {
             "AllowAdminCreateUserOnly": t.get("allow_admin_create_user_only", bool, False)
@@ -153,7 +166,7 @@ class _Builder:
         if schema:
             params["Schema"] = schema
         t.done()
-        return params, issuer
+        return params, issuer, mfa_config
 
     @staticmethod
     def password_policy(t: DefinitionTable) -> dict[str, Any]:
@@ -347,10 +360,12 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
     if not inline:
         root.done()  # inline: pool_params checks the shared table once the pool's keys are read too
 
-    params, file_issuer = builder.pool_params(pool_table)
+    params, file_issuer, mfa_config = builder.pool_params(pool_table)
     with backend.transaction():
         created = builder.call(pool_table.path, "CreateUserPool", params)["UserPool"]
         pool_id = created["Id"]
+        if mfa_config is not None:
+            builder.call(pool_table.key("mfa_factors"), "SetUserPoolMfaConfig", {"UserPoolId": pool_id, **mfa_config})
         pool = backend.pool(pool_id)
         pool.issuer_mode = issuer or file_issuer
         groups = builder.groups(pool_id, group_tables, tenants)
@@ -392,8 +407,19 @@ def create_pool_params(data: dict[str, Any], file: str = "<definition>", *, inli
     root, pool_table = _tables(data, file, inline)
     if inline:
         root.used.update(DEFINITION_KEYS)  # read by build_pool, not needed for the pool itself
-    params, _ = _Builder.pool_params(pool_table)
+    params, _, _ = _Builder.pool_params(pool_table)
     return params
+
+
+def mfa_config_params(data: dict[str, Any], file: str = "<definition>", *,
+                      inline: bool = False) -> dict[str, Any] | None:
+    """SetUserPoolMfaConfig's parameters (without UserPoolId) for a definition's ``mfa`` and ``mfa_factors``, or
+    None: a foreign backend's pool gets the same factors as the emulator's."""
+    root, pool_table = _tables(data, file, inline)
+    if inline:
+        root.used.update(DEFINITION_KEYS)
+    _, _, config = _Builder.pool_params(pool_table)
+    return config
 
 
 def with_custom_attributes(data: dict[str, Any], names: list[str], *, inline: bool = False) -> dict[str, Any]:
@@ -450,6 +476,7 @@ __all__ = [
     "inline_layout",
     "layered",
     "load_pool",
+    "mfa_config_params",
     "read_definition",
     "with_custom_attributes",
 ]

@@ -24,8 +24,8 @@ from harness.coordinates import PoolCoordinates, hosted_ui_url
 from harness.fake_idps import FakeIdPs
 from harness.pooldef.shape import PoolShape
 from harness.pooldef.build import (DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError, PoolHandle, build_pool,
-                             create_pool_params, default_pool_path, inline_layout, layered, read_definition,
-                             with_custom_attributes)
+                             create_pool_params, default_pool_path, inline_layout, layered, mfa_config_params,
+                             read_definition, with_custom_attributes)
 from harness.runner.spec import TargetSpec
 from harness.runner.users import scenario_seed
 from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS, Emulator
@@ -98,6 +98,10 @@ class PoolPlan:
         params["PoolName"] = self.name
         return params
 
+    def mfa_params(self) -> dict[str, Any] | None:
+        """SetUserPoolMfaConfig's parameters for a foreign backend (the definition's mfa and mfa_factors), or None."""
+        return mfa_config_params(self.definition_data(), self.path(), inline=self.inline is not None)
+
     def describe(self) -> dict[str, Any]:
         """What the run header records as the pool definition (the emulator builds all of it; a foreign
         backend gets its pool settings and schema, with the run's own clients and the tenancy groups)."""
@@ -138,6 +142,9 @@ def provision(idp: Any, plan: PoolPlan) -> tuple[str, dict[str, dict[str, Any]]]
     """
     pool = idp.create_user_pool(**plan.create_params())["UserPool"]
     pool_id = pool["Id"]
+    mfa = plan.mfa_params()
+    if mfa is not None:  # TOTP and email MFA cannot be turned on by CreateUserPool
+        idp.set_user_pool_mfa_config(UserPoolId=pool_id, **mfa)
     clients = {}
     for name in (APP_CLIENT, OTHER_CLIENT):
         client = idp.create_user_pool_client(**_client_params(pool_id, name))["UserPoolClient"]

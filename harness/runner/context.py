@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import jwt
+from botocore import xform_name
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.encoding import b64url, b64url_decode
@@ -26,6 +27,7 @@ from harness.fake_idps import FakeIdPs
 from harness.pooldef.shape import PoolShape
 from harness.protocol import operation_model
 from harness.results import Evidence, StepRecord
+from harness.runner.mfa import PoolMfa
 from harness.runner.scenario import Failure, Scenario, Skip
 from harness.runner.target import (
     HarnessError,
@@ -103,6 +105,7 @@ class ScenarioContext:
         self._open: list[Evidence] | None = None
         self._event_mark = self.control.last_event() if self.control is not None else 0
         self.scratch: dict[str, Any] = {}
+        self.mfa = PoolMfa(self)  # second factors: authenticator apps, codes, the pool's MFA challenges
 
     # --- capabilities ------------------------------------------------------------------------
 
@@ -224,7 +227,7 @@ class ScenarioContext:
     def raw_api(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call a cognito-idp operation on the pool as it is: no step, no evidence, no UserPoolId filled in
         (a scenario's own bookkeeping, e.g. a refresh whose refusal it reports itself)."""
-        method = getattr(self.idp, _snake(operation))
+        method = getattr(self.idp, xform_name(operation))  # boto3 names: admin_set_user_mfa_preference
         return method(**params)
 
     def fake_idps(self, what: str) -> FakeIdPs:
@@ -298,7 +301,10 @@ class ScenarioContext:
                        "(admin_group, or admin_attribute with an attribute model)")
         groups, granted = t.grants(tenant, admin=admin)
         attributes: dict[str, str] = {**(overrides.pop("attributes", None) or {}), **granted}
-        return self.user(groups=groups, attributes=attributes, **overrides)
+        user = self.user(groups=groups, attributes=attributes, **overrides)
+        if admin and t.admin_mfa_required:  # the app's admins sign in with MFA: give them an authenticator
+            self.mfa.enroll_totp(user)
+        return user
 
     def ensure_group(self, name: str) -> None:
         try:
@@ -307,19 +313,24 @@ class ScenarioContext:
             pass
 
     def sign_in(self, user: TestUser, client_id: str | None = None, client_secret: str | None = None) -> Tokens:
-        """Tokens for ``user`` from the pool (ADMIN_USER_PASSWORD_AUTH, USER_PASSWORD_AUTH as fallback)."""
+        """Tokens for ``user`` from the pool (ADMIN_USER_PASSWORD_AUTH, USER_PASSWORD_AUTH as fallback), its MFA
+        challenges answered (``self.mfa``: the user's TOTP code, SMS / email codes, MFA_SETUP)."""
         client_id = client_id or self.pool.client_id
         secret = self.pool.client_secret if client_secret is None and client_id == self.pool.client_id else client_secret
         params = {"USERNAME": user.username, "PASSWORD": user.password}
         if secret:
             params["SECRET_HASH"] = secret_hash(client_id, secret, user.username)
         with self.step(f"sign in {user.username}"):
+            admin = True
             try:
                 result = self.raw_api("AdminInitiateAuth", UserPoolId=self.pool.pool_id, ClientId=client_id,
                                    AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=params)
             except self.idp.exceptions.InvalidParameterException:
+                admin = False
                 result = self.raw_api("InitiateAuth", ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                                    AuthParameters=params)
+            result = self.mfa.complete(user, result, client_id=client_id, secret_hash=params.get("SECRET_HASH"),
+                                       admin=admin)
             auth = result.get("AuthenticationResult")
             if not auth:
                 raise HarnessError(f"sign-in of {user.username} returned a challenge: {result.get('ChallengeName')}")
@@ -476,15 +487,6 @@ class ScenarioContext:
         if found:
             self.evidence.append(Evidence("event", f"emulator events during {self.scenario.id} ({len(found)})",
                                           {"events": found}))
-
-
-def _snake(name: str) -> str:
-    out = []
-    for i, c in enumerate(name):
-        if c.isupper() and i:
-            out.append("_")
-        out.append(c.lower())
-    return "".join(out)
 
 
 def _codes(codes: list[int]) -> str:

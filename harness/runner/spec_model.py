@@ -34,17 +34,37 @@ REQUEST_NAMES: dict[str, str] = {
     "reset_password": "the app's confirm-forgot-password endpoint",
     "federated_callback": "the app's OAuth2 redirect URI for hosted-UI sign-in (the harness adds the redirect's "
                           "code/state or error/error_description query)",
+    # MFA (the MFA family): a login may answer with a challenge (its name and session at [requests.login]'s
+    # challenge / challenge_session pointers) instead of tokens
+    "login_mfa": "answers the login's MFA challenge (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP) with {code}; returns "
+                 "tokens",
+    "login_mfa_select": "chooses the factor of a SELECT_MFA_TYPE challenge ({factor}); returns that factor's challenge",
+    "login_mfa_setup_begin": "starts TOTP enrolment in an MFA_SETUP challenge (AssociateSoftwareToken with the "
+                             "challenge's session); totp_secret points at the secret",
+    "login_mfa_setup_finish": "verifies the first TOTP code ({code}) and completes the MFA_SETUP sign-in; returns "
+                              "tokens",
+    "totp_enroll_begin": "a signed-in user starts TOTP enrolment (AssociateSoftwareToken with their access token); "
+                         "totp_secret points at the secret",
+    "totp_enroll_finish": "a signed-in user verifies their first TOTP code ({code}) and turns TOTP MFA on",
 }
+
+# Requests that answer a login step: they may carry a challenge instead of tokens.
+LOGIN_STEPS = ("login", "login_mfa", "login_mfa_select", "login_mfa_setup_begin", "login_mfa_setup_finish")
+# Requests that answer a challenge of the app's login (they need [requests.login].challenge).
+CHALLENGE_ANSWERS = ("login_mfa", "login_mfa_select", "login_mfa_setup_begin", "login_mfa_setup_finish")
+# Requests that hand out a new authenticator's secret (totp_secret is required there).
+TOTP_SECRET_REQUESTS = ("login_mfa_setup_begin", "totp_enroll_begin")
 
 # Requests that do not present the signed-in user's token unless the spec says so.
 UNAUTHENTICATED_BY_DEFAULT = {"signup", "confirm", "resend", "login", "refresh", "forgot_password", "reset_password",
-                              "federated_callback"}
+                              "federated_callback", *CHALLENGE_ANSWERS}
 
 # Placeholders a request template may use; scenarios fill them in.
 PLACEHOLDERS = {
     "tenant", "email", "username", "sub", "password", "new_password", "code", "value",
     "access_token", "id_token", "refresh_token", "client_id", "pool_id", "region", "user_key",
     "phone_number", "preferred_username",  # the test person's seeded E.164 number and alias handle
+    "session", "challenge", "factor",  # an MFA challenge's session handle and name, the factor chosen
 }
 COMMAND_PLACEHOLDERS = {"python", "spec_dir", "port"}
 TOKEN_POINTERS = ("access_token", "id_token", "refresh_token")
@@ -134,6 +154,9 @@ class RequestSpec:
     user_key: str | None = None  # identity: JSON pointer to the app's user key
     value_key: str | None = None  # private_read: JSON pointer to the stored value
     pointers: dict[str, str] = field(default_factory=dict)  # access_token/id_token/refresh_token -> pointer
+    challenge: str | None = None  # login steps: JSON pointer to the challenge name the app passes on
+    challenge_session: str | None = None  # login steps: JSON pointer to the challenge's session handle
+    totp_secret: str | None = None  # TOTP enrolment: JSON pointer to the authenticator's secret
 
     def placeholders(self) -> set[str]:
         found: set[str] = set()
@@ -161,6 +184,7 @@ class TenancySection:
     admin_attribute: str | None = None  # e.g. custom:tenant_role
     admin_value: str = "admin"
     tenants: list[str] = field(default_factory=lambda: ["acme", "globex"])
+    admin_mfa_required: bool = False  # the app lets a tenant admin act as admin only after an MFA sign-in
 
     @staticmethod
     def is_role_group(template: str | None) -> bool:
@@ -370,5 +394,6 @@ __all__ = [
     "AuthSection", "AwsSection", "EvidenceSection", "HostedUiSection", "LimitsSection", "PoolSection",
     "RequestSpec", "SpecError",
     "TargetSection", "TargetSpec", "TenancySection",
-    "REQUEST_NAMES", "PLACEHOLDERS", "CheckSection", "StatusOverride",
+    "REQUEST_NAMES", "PLACEHOLDERS", "CheckSection", "StatusOverride", "LOGIN_STEPS", "CHALLENGE_ANSWERS",
+    "TOTP_SECRET_REQUESTS",
 ]

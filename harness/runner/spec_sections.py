@@ -20,10 +20,13 @@ from harness.runner.spec_model import (
     DEFAULT_ALLOWED,
     DEFAULT_DENIED,
     DEFAULT_HOSTED_UI_SCOPES,
+    CHALLENGE_ANSWERS,
     HTTP_METHODS,
+    LOGIN_STEPS,
     PLACEHOLDERS,
     REQUEST_NAMES,
     TOKEN_POINTERS,
+    TOTP_SECRET_REQUESTS,
     UNAUTHENTICATED_BY_DEFAULT,
     AuthSection,
     CheckSection,
@@ -185,7 +188,9 @@ def parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
     if name not in REQUEST_NAMES:
         raise SpecError(path, f"[{prefix}]", f"a request named one of {', '.join(REQUEST_NAMES)}", name)
     r = SpecTable(path, prefix, raw, {"method", "path", "query", "headers", "json", "form", "auth", "allowed",
-                                    "denied", "user_key", "value_key", *TOKEN_POINTERS})
+                                    "denied", "user_key", "value_key", *TOKEN_POINTERS,
+                                    *(("challenge", "challenge_session") if name in LOGIN_STEPS else ()),
+                                    *(("totp_secret",) if name in TOTP_SECRET_REQUESTS else ())})
     req_path = r.string("path", required=True, nonempty=True)
     if not req_path.startswith("/"):
         raise r.error("path", "a path starting with '/'")
@@ -208,6 +213,9 @@ def parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
         user_key=r.pointer("user_key"),
         value_key=r.pointer("value_key"),
         pointers=pointers,
+        challenge=r.pointer("challenge"),
+        challenge_session=r.pointer("challenge_session"),
+        totp_secret=r.pointer("totp_secret"),
     )
     overlap = sorted(set(spec.allowed) & set(spec.denied))
     if overlap:
@@ -219,7 +227,29 @@ def parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
     if name == "identity" and spec.user_key is None:
         raise SpecError(path, f"[{prefix}].user_key", "a JSON pointer to the app's user key (required for identity)",
                         has_got=False)
+    if name in TOTP_SECRET_REQUESTS and not spec.totp_secret:
+        raise SpecError(path, f"[{prefix}].totp_secret", f"a JSON pointer to the TOTP secret the app hands out "
+                        f"(required for {name})", has_got=False)
     return spec
+
+
+def check_login_steps(path: Path, requests: dict[str, RequestSpec]) -> None:
+    """A spec that answers MFA challenges says where its login puts the challenge (and the session, when a
+    request sends it back as {session}): without them no check could tell a challenge from a refusal."""
+    answers = [n for n in CHALLENGE_ANSWERS if n in requests]
+    if not answers:
+        return
+    login = requests.get("login")
+    if login is None:
+        raise SpecError(path, "[requests.login]", f"a login request (required by [requests.{answers[0]}])",
+                        has_got=False)
+    if not login.challenge:
+        raise SpecError(path, "[requests.login].challenge", "a JSON pointer to the challenge name the login "
+                        f"answers with (required by [requests.{answers[0]}])", has_got=False)
+    for name in answers:
+        if "session" in requests[name].placeholders() and not login.challenge_session:
+            raise SpecError(path, "[requests.login].challenge_session", "a JSON pointer to the challenge's session "
+                            f"handle ([requests.{name}] sends it back as {{session}})", has_got=False)
 
 
 _TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -227,7 +257,7 @@ _TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 def parse_tenancy(path: Path, raw: Any) -> TenancySection:
     r = SpecTable(path, "tenancy", raw, {"model", "member_group", "admin_group", "attribute", "admin_attribute",
-                                       "admin_value", "tenants"})
+                                       "admin_value", "tenants", "admin_mfa_required"})
     model = r.string("model", "groups", choices=("groups", "attribute", "groups+attribute"))
     t = TenancySection(
         model=model,
@@ -237,6 +267,7 @@ def parse_tenancy(path: Path, raw: Any) -> TenancySection:
         admin_attribute=r.string("admin_attribute"),
         admin_value=r.string("admin_value", "admin"),
         tenants=r.str_list("tenants", ["acme", "globex"]) or [],
+        admin_mfa_required=r.boolean("admin_mfa_required", False),
     )
     if len(t.tenants) < 2 or len(set(t.tenants)) != len(t.tenants):
         raise r.error("tenants", "a list of at least two distinct tenant names")
@@ -402,4 +433,4 @@ def parse_checks(path: Path, raw: Any, requests: dict[str, RequestSpec]) -> dict
     return out
 
 
-__all__ = ["POOL_SPEC_KEYS", "SpecTable", "parse_auth", "parse_aws", "parse_checks", "parse_evidence", "parse_hosted_ui", "parse_limits", "parse_pool", "parse_request", "parse_statuses", "parse_target", "parse_tenancy"]
+__all__ = ["POOL_SPEC_KEYS", "SpecTable", "check_login_steps", "parse_auth", "parse_aws", "parse_checks", "parse_evidence", "parse_hosted_ui", "parse_limits", "parse_pool", "parse_request", "parse_statuses", "parse_target", "parse_tenancy"]

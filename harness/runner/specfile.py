@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from harness.runner.spec_model import SpecError, TargetSpec
 from harness.runner.spec_sections import (
     SpecTable,
+    check_login_steps,
     parse_auth,
     parse_aws,
     parse_checks,
@@ -50,6 +51,7 @@ def parse_data(data: dict[str, Any], path: str | Path, sha256: str = "") -> Targ
         raise SpecError(path, "[requests]", "a table of named requests", requests_raw)
     target = parse_target(path, data["target"])
     requests = {name: parse_request(path, name, raw) for name, raw in requests_raw.items()}
+    check_login_steps(path, requests)
     return TargetSpec(
         path=path,
         sha256=sha256,

@@ -99,9 +99,35 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return Response.text(PAGE.format(title=html.escape(title), body=body), status, "text/html; charset=utf-8", NO_CACHE)
 
 
+MFA_LABELS = {
+    "SOFTWARE_TOKEN_MFA": "Enter the code from your authenticator app",
+    "SMS_MFA": "Enter the code we sent by text message to {destination}",
+    "EMAIL_OTP": "Enter the code we sent by email to {destination}",
+    "MFA_SETUP": "Set up an authenticator app with this key, then enter its code",
+}
+
+
+def _mfa_form(prompt: oauth.LoginPrompt, csrf_token: str) -> str:
+    """The second factor's page: the pending session rides in a hidden field, never the password."""
+    step = prompt.mfa
+    assert step is not None
+    label = html.escape(MFA_LABELS.get(step.challenge, "Enter your code").format(destination=step.destination or "you"))
+    secret = f'<p>Key: <code id="mfa_secret">{html.escape(step.secret)}</code></p>' if step.secret else ""
+    return f"""<form method="post" action="login?{html.escape(urlencode(prompt.params))}">
+<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(csrf_token)}">
+<input type="hidden" name="mfa_session" value="{html.escape(step.session)}">
+<input type="hidden" id="mfa_challenge" name="mfa_challenge" value="{html.escape(step.challenge)}">
+{secret}<label>{label} <input id="mfa_code" name="mfa_code" inputmode="numeric" autocomplete="one-time-code" required></label>
+<button id="verify" type="submit">Sign in</button></form>"""
+
+
 def _login_page(prompt: oauth.LoginPrompt, csrf_token: str, set_cookie: str) -> Response:
     query = html.escape(urlencode(prompt.params))
     message = f'<p id="message" role="alert">{html.escape(prompt.message)}</p>' if prompt.message else ""
+    if prompt.mfa is not None:
+        page = _page("Multi-factor authentication", message + _mfa_form(prompt, csrf_token), prompt.status)
+        page.headers["Set-Cookie"] = set_cookie
+        return page
     new_password = ""
     if prompt.new_password:
         new_password = ('<label>New password <input id="new_password" name="new_password" type="password" '

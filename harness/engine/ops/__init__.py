@@ -11,11 +11,14 @@ from __future__ import annotations
 from harness.engine.ops import (
     admin_users,
     auth,
+    auth_events,
     clients,
+    devices,
     domains,
     federation,
     groups,
     identity_providers,
+    mfa,
     pools,
     resource_servers,
     self_service,
@@ -26,7 +29,8 @@ from harness.engine.ops import (
 from harness.engine.registry import OPERATIONS, Handler
 
 OPERATION_MODULES = (pools, clients, groups, admin_users, user_queries, signup, auth, tokens, self_service,
-                     identity_providers, domains, resource_servers, federation)
+                     identity_providers, domains, resource_servers, federation, mfa, auth_events,
+                     devices)
 """Every module that registers operations (``paging`` is a helper, not one of them)."""
 
 

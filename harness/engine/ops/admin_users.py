@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import codes, tokens, users
+from harness.engine import codes, mfa, tokens, users
 from harness.engine.common import require_user
 from harness.engine.messaging import deliver
 from harness.engine.models import User, UserPool
@@ -101,7 +101,7 @@ def _send_invite(
 
 def _check_verified_flags(values: dict[str, str]) -> None:
     for attribute in attrs.VERIFIABLE:
-        if values.get(f"{attribute}_verified") == "true" and not values.get(attribute):
+        if attrs.is_verified(values, attribute) and not values.get(attribute):
             raise Err.INVALID_PARAMETER.error(
                 detail=f"{attribute} must be provided to set {attribute}_verified to true."
             )
@@ -189,6 +189,8 @@ def admin_get_user(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
         "UserLastModifiedDate": user.modified,
         "Enabled": user.enabled,
         "UserStatus": user.status,
+        **({"MFAOptions": list(user.mfa_options)} if user.mfa_options else {}),
+        **mfa.settings_view(user),
     }
 
 

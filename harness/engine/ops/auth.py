@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from harness.engine import sessions, tokens
+from harness.engine import devices, mfa, sessions, tokens
+from harness.engine.ops import devices as device_ops
 from harness.engine.srp import session_id_from_block
 from harness.engine.common import check_secret_hash, find_client, pool_client
 from harness.engine.models import AppClient, User, UserPool
@@ -33,24 +34,37 @@ REFRESH_FLOWS = ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN")
 # --- USER_AUTH (choice-based) ------------------------------------------------------------------
 
 
-def available_challenges(pool: UserPool) -> list[str]:
-    """First factors offered by USER_AUTH: the password ones the pool's SignInPolicy allows.
+def available_challenges(pool: UserPool, user: User | None = None) -> list[str]:
+    """First factors USER_AUTH offers: those the pool's SignInPolicy allows that the user can use.
 
-    EMAIL_OTP, SMS_OTP and WEB_AUTHN are not emulated, so they are not offered.
+    PASSWORD brings PASSWORD and PASSWORD_SRP; EMAIL_OTP needs a verified email and
+    SMS_OTP a verified phone number (an unknown user is offered every allowed factor,
+    so the list does not tell who exists). WEB_AUTHN is not emulated, so not offered.
     """
     policy = pool.extra.get("SignInPolicy") or {}
-    factors = policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
-    return ["PASSWORD", "PASSWORD_SRP"] if "PASSWORD" in factors else []
+    allowed = policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
+    offered = ["PASSWORD", "PASSWORD_SRP"] if "PASSWORD" in allowed else []
+    for factor, attribute in ((mfa.EMAIL, "email"), (mfa.SMS_OTP, "phone_number")):
+        if factor in allowed and (user is None or user.attributes.get(f"{attribute}_verified") == "true"):
+            offered.append(factor)
+    return offered
 
 
 def _factor(
     si: SignIn, user: User | None, username: str, choice: str, given: dict[str, str], *, ask: bool = False
 ) -> dict[str, Any]:
-    """Authenticate with a chosen password factor.
+    """Authenticate with a chosen first factor.
 
-    With ``ask`` (InitiateAuth's PREFERRED_CHALLENGE without the secret) the
+    A one-time code (EMAIL_OTP, SMS_OTP) is sent and becomes the challenge. With
+    ``ask`` (InitiateAuth's PREFERRED_CHALLENGE without the secret) a password
     factor becomes its own challenge; challenge answers must carry it.
     """
+    if choice in (mfa.EMAIL, mfa.SMS_OTP):
+        if user is None and not si.hides_existence:
+            raise si.unknown_user(username)
+        if user is not None:
+            si.precheck(user)
+        return si.one_time_code(user, username, choice)
     member = "PASSWORD" if choice == "PASSWORD" else "SRP_A"
     if not given.get(member):
         if not ask:
@@ -75,8 +89,8 @@ def user_auth(si: SignIn, auth: dict[str, str], session_id: str | None) -> dict[
             raise Err.INVALID_SESSION.error()
         close_session(si.pool, session)
         si.precheck(user)
-        return si.signed_in(user)
-    available = available_challenges(si.pool)
+        return si.second_factor(user)
+    available = available_challenges(si.pool, user)
     preferred = auth.get("PREFERRED_CHALLENGE")
     if preferred in available:
         return _factor(si, user, username, preferred, auth, ask=True)
@@ -108,6 +122,8 @@ def refresh_flow(si: SignIn, auth: dict[str, str]) -> dict[str, Any]:
     if client.refresh_rotation_enabled:
         raise Err.REFRESH_ROTATION_REQUIRED.error()
     session = sessions.find_refresh(si.backend, pool, token)
+    if session is not None:
+        devices.check_refresh(pool, session, auth.get("DEVICE_KEY"))
     if client.secret is not None:
         given = auth.get("SECRET_HASH")
         if not given:
@@ -130,7 +146,7 @@ def refresh_flow(si: SignIn, auth: dict[str, str]) -> dict[str, Any]:
 def _initiate(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], *, admin: bool) -> dict[str, Any]:
     flow = params["AuthFlow"]
     auth = dict(params.get("AuthParameters") or {})
-    si = SignIn(backend, pool, client, flow, admin)
+    si = SignIn(backend, pool, client, flow, admin, device_key=str(auth.get("DEVICE_KEY") or ""))
 
     def require(setting: str) -> None:
         if not client.flow_enabled(setting):
@@ -181,7 +197,9 @@ def password_verifier(backend: Backend, pool: UserPool, client: AppClient, param
     """SRP step 2; the session is found through the SECRET_BLOCK (or ``Session``)."""
     session_id = session_id_from_block(responses.get("PASSWORD_CLAIM_SECRET_BLOCK")) or params.get("Session")
     session = find_session(backend, pool, client, session_id, "PASSWORD_VERIFIER")
-    return SignIn.resume(backend, pool, client, session).srp_verify(session, responses)
+    si = SignIn.resume(backend, pool, client, session)
+    si.device_key = str(responses.get("DEVICE_KEY") or si.device_key)
+    return si.srp_verify(session, responses)
 
 
 def new_password_required(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], responses: dict[str, str]) -> dict[str, Any]:
@@ -197,12 +215,28 @@ def _choice(challenge: str) -> Answer:
         si = SignIn.resume(backend, pool, client, session)
         user = si.session_user(session, responses)
         choice = required(responses, "ANSWER") if challenge == "SELECT_CHALLENGE" else challenge
-        if choice not in available_challenges(pool):
+        if choice not in available_challenges(pool, user):
             raise Err.CHALLENGE_NOT_SUPPORTED.error(name=choice)
         close_session(pool, session)
         if session.user_sub and user is None:
             raise si.unknown_user(session.username)
         return _factor(si, user, session.username, choice, responses)
+
+    return answer
+
+
+def _second_factor(challenge: str) -> Answer:
+    """Answers of an MFA step: a code (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP), a choice
+    (SELECT_MFA_TYPE) or the end of an enrolment (MFA_SETUP)."""
+
+    def answer(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], responses: dict[str, str]) -> dict[str, Any]:
+        session = find_session(backend, pool, client, params.get("Session"), challenge)
+        si = SignIn.resume(backend, pool, client, session)
+        if challenge == mfa.SELECT:
+            return si.select_mfa(session, responses)
+        if challenge == mfa.SETUP:
+            return si.complete_mfa_setup(session, responses)
+        return si.answer_code(session, responses)
 
     return answer
 
@@ -213,6 +247,8 @@ CHALLENGES: dict[str, Answer] = {
     "SELECT_CHALLENGE": _choice("SELECT_CHALLENGE"),
     "PASSWORD": _choice("PASSWORD"),
     "PASSWORD_SRP": _choice("PASSWORD_SRP"),
+    **{name: _second_factor(name) for name in (*mfa.CHALLENGES, mfa.SMS_OTP)},
+    **device_ops.CHALLENGES,
 }
 
 

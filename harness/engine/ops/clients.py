@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from harness.engine import tiers
 from harness.engine.common import pool_client, seconds
 from harness.engine.models import AppClient, UserPool
 from harness.engine.ops.paging import page
@@ -155,6 +156,8 @@ def _apply_settings(pool: UserPool, client: AppClient, params: dict[str, Any]) -
     client.enable_token_revocation = bool(params.get("EnableTokenRevocation", True))
     rotation = params.get("RefreshTokenRotation") or {}
     client.refresh_rotation_enabled = rotation.get("Feature") == "ENABLED"
+    if client.refresh_rotation_enabled:
+        tiers.require(pool, tiers.REFRESH_TOKEN_ROTATION)  # an Essentials feature
     client.refresh_retry_grace_seconds = int(rotation.get("RetryGracePeriodSeconds", 0))
     if rotation.get("RetryGracePeriodSeconds") and not client.refresh_rotation_enabled:
         raise _invalid("RetryGracePeriodSeconds can be set only when refresh token rotation is enabled.")

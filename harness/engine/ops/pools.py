@@ -20,6 +20,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
+from harness.engine import auth_events, mfa, tiers
 from harness.engine.models import PasswordPolicy, SchemaAttribute, UserPool
 from harness.engine.ops.paging import page
 from harness.engine.registry import operation
@@ -37,7 +38,7 @@ _UPDATABLE = (
     "password_policy", "deletion_protection", "lambda_config", "auto_verified_attributes",
     "verification_email_subject", "verification_email_message", "verification_sms_message",
     "invite_email_subject", "invite_email_message", "invite_sms_message",
-    "attributes_require_verification_before_update", "mfa_configuration",
+    "attributes_require_verification_before_update",
     "allow_admin_create_user_only", "account_recovery", "email_sending_account",
 )
 # Echoed settings (kept in pool.extra) that an update resets when it leaves them out.
@@ -172,7 +173,7 @@ def _apply_settings(pool: UserPool, params: dict[str, Any]) -> None:
             )
     pool.attributes_require_verification_before_update = require
     _apply_verification_messages(pool, params)
-    pool.mfa_configuration = params.get("MfaConfiguration", "OFF")
+    mfa.apply_pool_settings(pool, params)  # MfaConfiguration and SMS MFA (engine.mfa)
     _apply_admin_create_user_config(pool, params.get("AdminCreateUserConfig"))
     _apply_account_recovery(pool, params.get("AccountRecoverySetting"))
     email_config = dict(params.get("EmailConfiguration") or {})
@@ -181,7 +182,7 @@ def _apply_settings(pool: UserPool, params: dict[str, Any]) -> None:
     for key in ("DeviceConfiguration", "SmsConfiguration", "UserPoolAddOns", "SmsAuthenticationMessage"):
         if key in params:
             pool.extra[key] = copy.deepcopy(params[key])
-    if "UserPoolTier" in params:
+    if "UserPoolTier" in params:  # an update that leaves the plan out keeps it
         pool.extra["UserPoolTier"] = params["UserPoolTier"]
     _apply_tags(pool, params.get("UserPoolTags"))
 
@@ -251,7 +252,7 @@ def describe(pool: UserPool) -> dict[str, Any]:
         },
         "UsernameConfiguration": {"CaseSensitive": pool.username_case_sensitive},
         "Arn": pool.arn,
-        "UserPoolTier": extra.get("UserPoolTier", "ESSENTIALS"),
+        "UserPoolTier": tiers.tier(pool),
     }
     if pool.alias_attributes:
         out["AliasAttributes"] = list(pool.alias_attributes)
@@ -307,7 +308,9 @@ def create_user_pool(backend: Backend, params: dict[str, Any]) -> dict[str, Any]
         username_case_sensitive=bool((params.get("UsernameConfiguration") or {}).get("CaseSensitive", True)),
     )
     _apply_settings(pool, params)
+    tiers.check_pool(pool)
     backend.pools[pool_id] = pool
+    auth_events.track(backend, pool, was_on=False)
     return {"UserPool": describe(pool)}
 
 
@@ -321,12 +324,16 @@ def update_user_pool(backend: Backend, params: dict[str, Any]) -> dict[str, Any]
     pool = backend.pool(params["UserPoolId"])
     trial = copy.copy(pool)  # validate on a copy so a bad request changes nothing
     trial.extra = copy.deepcopy(pool.extra)
+    trial.mfa = copy.deepcopy(pool.mfa)
+    was_on = tiers.threat_protection_on(pool)
     _apply_settings(trial, params)
-    for name in (*_UPDATABLE, "extra", "issuer_mode"):
+    tiers.check_pool(trial, previous_tier=tiers.tier(pool))
+    for name in (*_UPDATABLE, "extra", "issuer_mode", "mfa", "mfa_configuration"):
         setattr(pool, name, getattr(trial, name))
     if params.get("PoolName"):
         pool.name = params["PoolName"]
     pool.modified = backend.clock.now()
+    auth_events.track(backend, pool, was_on=was_on)
     return {}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import codes, indexes, tokens, users
+from harness.engine import codes, indexes, mfa, tokens, users
 from harness.engine import events as ev
 from harness.engine.models import AppClient, User, UserPool
 from harness.engine.passwords import check_policy, verify_password
@@ -47,6 +47,7 @@ def get_user(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     }
     if user.mfa_options:
         response["MFAOptions"] = list(user.mfa_options)
+    response.update(mfa.settings_view(user))
     return response
 
 

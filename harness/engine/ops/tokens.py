@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from harness.encoding import secrets_equal
-from harness.engine import sessions, tokens
+from harness.engine import devices, sessions, tokens
 from harness.engine.common import check_client_secret, find_client
 from harness.engine.models import AppClient, UserPool
 from harness.engine.registry import operation
@@ -73,6 +73,9 @@ def revoke_token(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
 def get_tokens_from_refresh_token(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     pool, client = find_client(backend, params["ClientId"])
     check_client_secret(client, params.get("ClientSecret"))
+    session = sessions.find_refresh(backend, pool, params["RefreshToken"])
+    if session is not None:  # tokens bound to a remembered device refresh only with its DeviceKey
+        devices.check_refresh(pool, session, params.get("DeviceKey"))
     result = tokens.refresh(
         backend,
         pool,
