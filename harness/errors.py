@@ -251,7 +251,7 @@ class Err(Enum):
         "Cannot link to a DestinationUser with immutable attribute {name}.",
     )
     ALREADY_FOUND_ENTRY = ("InvalidParameterException", "Already found an entry for username {username}")
-    PRE_SIGNUP_FAILED = ("UserLambdaValidationException", "PreSignUp failed with error {message}.")
+    LAMBDA_FAILED = ("UserLambdaValidationException", "{trigger} failed with error {message}.")
     LAMBDA_BAD_RESPONSE = ("InvalidLambdaResponseException", "Unrecognizable lambda output")
     LAMBDA_UNEXPECTED = ("UnexpectedLambdaException", "{trigger} invocation failed due to error {detail}.")
     # --- MFA (issue 12) ---------------------------------------------------

@@ -1,4 +1,4 @@
-"""Lambda triggers, emulated: the PreSignUp hook.
+"""Lambda triggers: how a pool's LambdaConfig functions are reached and invoked.
 
 A pool's ``LambdaConfig.PreSignUp`` holds a Lambda ARN, as in Cognito. The
 harness binds an ARN to a handler in :class:`TriggerRegistry`
@@ -35,7 +35,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
 TRIGGER_SOURCES = ("PreSignUp_SignUp", "PreSignUp_ExternalProvider", "PreSignUp_AdminCreateUser")
-TRIGGER_NAMES = ("PreSignUp",)
+TRIGGER_NAMES = (
+    "PreSignUp", "CustomMessage", "PostConfirmation", "PreAuthentication", "PostAuthentication",
+    "DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse", "PreTokenGeneration",
+    "UserMigration", "CustomSMSSender", "CustomEmailSender",
+)
+"""The LambdaConfig members that name a function (``PreTokenGenerationConfig``, ``CustomSMSSender`` and
+``CustomEmailSender`` hold it as ``LambdaArn``)."""
 HTTP_TIMEOUT = 10.0
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -110,31 +116,38 @@ def set_trigger(backend: Backend, pool_id: str, trigger: str, handler: Handler |
         return arn
 
 
-def _event(backend: Backend, pool: UserPool, source: str, username: str, client_id: str | None,
-           attributes: dict[str, str], validation_data: dict[str, str] | None,
-           client_metadata: dict[str, str] | None) -> dict[str, Any]:
-    request: dict[str, Any] = {"userAttributes": dict(attributes), "validationData": validation_data or None}
-    if client_metadata:
-        request["clientMetadata"] = dict(client_metadata)
+def trigger_event(pool: UserPool, source: str, username: str, client_id: str | None,
+                  request: dict[str, Any], response: dict[str, Any], version: str = "1") -> dict[str, Any]:
+    """Cognito's event envelope around one source's ``request`` and default ``response``."""
     return {
-        "version": "1",
+        "version": version,
         "region": pool.region,
         "userPoolId": pool.pool_id,
         "userName": username,
         "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id or "CLIENT_ID_NOT_APPLICABLE"},
         "triggerSource": source,
         "request": request,
-        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+        "response": response,
     }
 
 
-def _invoke_http(url: str, event: dict[str, Any]) -> dict[str, Any]:
+def function_arn(pool: UserPool, trigger: str) -> str | None:
+    """The ARN the pool's LambdaConfig names for ``trigger`` (None: no such trigger)."""
+    value = pool.lambda_config.get(trigger)
+    if trigger == "PreTokenGeneration" and not value:
+        value = pool.lambda_config.get("PreTokenGenerationConfig")
+    if isinstance(value, dict):
+        value = value.get("LambdaArn")
+    return str(value) if value else None
+
+
+def _invoke_http(url: str, event: dict[str, Any], trigger: str) -> dict[str, Any]:
     try:
         answer = outbound.post(url, HTTP_TIMEOUT, json=event)
     except outbound.OutboundRefused as exc:
-        raise Err.LAMBDA_UNEXPECTED.error(trigger="PreSignUp", detail=str(exc)) from None
+        raise Err.LAMBDA_UNEXPECTED.error(trigger=trigger, detail=str(exc)) from None
     except requests.RequestException as exc:
-        raise Err.LAMBDA_UNEXPECTED.error(trigger="PreSignUp", detail=type(exc).__name__) from None
+        raise Err.LAMBDA_UNEXPECTED.error(trigger=trigger, detail=type(exc).__name__) from None
     if answer.status_code >= 400:
         try:
             body = answer.json()
@@ -155,9 +168,9 @@ class _TriggerRaised(Exception):
     """The trigger reported an error (Lambda's errorMessage)."""
 
 
-def _invoke(handler: Handler | str, event: dict[str, Any]) -> dict[str, Any]:
+def _invoke(handler: Handler | str, event: dict[str, Any], trigger: str) -> dict[str, Any]:
     if isinstance(handler, str):
-        return _invoke_http(handler, event)
+        return _invoke_http(handler, event, trigger)
     try:
         result = handler(event)
     except CognitoError:
@@ -180,6 +193,41 @@ def _flag(response: dict[str, Any], name: str) -> bool:
     raise Err.LAMBDA_BAD_RESPONSE.error()
 
 
+def invoke(backend: Backend, pool: UserPool, trigger: str, source: str, *, username: str, client_id: str | None,
+           request: dict[str, Any], response: dict[str, Any], version: str = "1") -> dict[str, Any] | None:
+    """Run the pool's ``trigger`` for ``source`` and return the ``response`` object it answered.
+
+    None when the pool has no such trigger, or its ARN is bound to nothing (a
+    ``trigger.unbound`` event). The store lock is set down while the function
+    runs. Raises Cognito's errors: UserLambdaValidationException "<Trigger>
+    failed with error <message>." when the function fails, InvalidLambdaResponseException
+    for an answer without a ``response`` object, UnexpectedLambdaException when it
+    cannot be reached. Every invocation is a ``trigger.invoked`` / ``trigger.failed`` event.
+    """
+    arn = function_arn(pool, trigger)
+    if not arn:
+        return None
+    handler = backend.triggers.get(arn)
+    if handler is None:
+        backend.events.emit(TRIGGER_UNBOUND, pool.pool_id, trigger=trigger, arn=arn, source=source)
+        return None
+    event = trigger_event(pool, source, username, client_id, request, response, version)
+    try:
+        with backend.lock_released():  # the trigger may call back into the emulator
+            result = _invoke(handler, copy.deepcopy(event), trigger)
+    except _TriggerRaised as exc:
+        backend.events.emit(TRIGGER_FAILED, pool.pool_id, trigger=trigger, source=source,
+                            username=username, error=str(exc))
+        raise Err.LAMBDA_FAILED.error(trigger=trigger, message=str(exc)) from None
+    answered = result.get("response")
+    if not isinstance(answered, dict):
+        raise Err.LAMBDA_BAD_RESPONSE.error()
+    backend.events.emit(TRIGGER_INVOKED, pool.pool_id, trigger=trigger, source=source, username=username,
+                        event=json.loads(json.dumps(event, default=str)),
+                        response=json.loads(json.dumps(answered, default=str)))
+    return answered
+
+
 def run_pre_signup(
     backend: Backend,
     pool: UserPool,
@@ -190,43 +238,24 @@ def run_pre_signup(
     validation_data: dict[str, str] | None = None,
     client_metadata: dict[str, str] | None = None,
 ) -> PreSignUpResponse:
-    """Run the pool's PreSignUp trigger, if any, and return its decision.
-
-    Raises UserLambdaValidationException "PreSignUp failed with error <msg>."
-    when the trigger fails, InvalidLambdaResponseException for an answer that
-    is not Cognito's event shape, UnexpectedLambdaException when an HTTP
-    trigger cannot be reached.
-    """
+    """Run the pool's PreSignUp trigger, if any, and return its decision."""
     if trigger_source not in TRIGGER_SOURCES:
         raise ValueError(f"unknown PreSignUp trigger source {trigger_source!r}")
-    arn = pool.lambda_config.get("PreSignUp")
-    if not arn:
+    request: dict[str, Any] = {"userAttributes": dict(user_attributes), "validationData": validation_data or None}
+    if client_metadata:
+        request["clientMetadata"] = dict(client_metadata)
+    response = invoke(backend, pool, "PreSignUp", trigger_source, username=username, client_id=client_id,
+                      request=request,
+                      response={"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False})
+    if response is None:
         return PreSignUpResponse()
-    handler = backend.triggers.get(arn)
-    if handler is None:
-        backend.events.emit(TRIGGER_UNBOUND, pool.pool_id, trigger="PreSignUp", arn=arn, source=trigger_source)
-        return PreSignUpResponse()
-    event = _event(backend, pool, trigger_source, username, client_id, user_attributes,
-                   validation_data, client_metadata)
-    try:
-        with backend.lock_released():  # the trigger may call back into the emulator
-            result = _invoke(handler, copy.deepcopy(event))
-    except _TriggerRaised as exc:
-        backend.events.emit(TRIGGER_FAILED, pool.pool_id, trigger="PreSignUp", source=trigger_source,
-                            username=username, error=str(exc))
-        raise Err.PRE_SIGNUP_FAILED.error(message=str(exc)) from None
-    response = result.get("response")
-    if not isinstance(response, dict):
-        raise Err.LAMBDA_BAD_RESPONSE.error()
-    decision = PreSignUpResponse(
+    return PreSignUpResponse(
         auto_confirm_user=_flag(response, "autoConfirmUser"),
         auto_verify_email=_flag(response, "autoVerifyEmail"),
         auto_verify_phone=_flag(response, "autoVerifyPhone"),
         invoked=True,
     )
-    backend.events.emit(TRIGGER_INVOKED, pool.pool_id, trigger="PreSignUp", source=trigger_source,
-                        username=username, response=json.loads(json.dumps(response, default=str)))
-    return decision
 
 
-__all__ = ["PreSignUpResponse", "TriggerRegistry", "run_pre_signup", "set_trigger", "trigger_arn"]
+__all__ = ["PreSignUpResponse", "TriggerRegistry", "invoke", "trigger_event", "function_arn", "run_pre_signup",
+           "set_trigger", "trigger_arn", "TRIGGER_NAMES"]
