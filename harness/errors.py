@@ -254,6 +254,18 @@ class Err(Enum):
     LAMBDA_FAILED = ("UserLambdaValidationException", "{trigger} failed with error {message}.")
     LAMBDA_BAD_RESPONSE = ("InvalidLambdaResponseException", "Unrecognizable lambda output")
     LAMBDA_UNEXPECTED = ("UnexpectedLambdaException", "{trigger} invocation failed due to error {detail}.")
+    LAMBDA_TIMED_OUT = ("UnexpectedLambdaException",
+                        "{trigger} invocation failed due to error Socket timeout while invoking Lambda function.")
+    # a real pool says AccessDeniedException for a function it may not invoke (or that was deleted); the
+    # harness adds how to give the ARN a function
+    LAMBDA_NOT_BOUND = (
+        "UnexpectedLambdaException",
+        "{trigger} invocation failed due to error AccessDeniedException. cognito-harness: nothing runs {arn}: "
+        "bind it (serve --lambda-endpoint URL or AWS_ENDPOINT_URL_LAMBDA for SAM local / LocalStack; "
+        "[pool.triggers] {trigger} = \"python:module:function\" or \"node:path/index.handler\"; "
+        "POST /_harness/triggers {{\"arn\", \"handler\"}}; pytest: cognito_triggers.bind(\"{trigger}\", fn)).",
+    )
+    MIGRATION_FAILED = ("UserNotFoundException", "Exception migrating user in app client {client_id}")
     # --- MFA (issue 12) ---------------------------------------------------
     MFA_CODE_MISMATCH = ("CodeMismatchException", "Invalid code or auth state for the user.")
     MFA_CODE_EXPIRED = ("ExpiredCodeException", "Invalid code provided, please request a code again.")

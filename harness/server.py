@@ -16,7 +16,7 @@ from botocore.config import Config
 
 from harness.coordinates import TEST_KEY
 from harness.control import face as control_face
-from harness.control import fake_idps_face
+from harness.control import fake_idps_face, triggers_face
 from harness.control.client import RemoteControl
 from harness.control.guard import ControlPlaneGuard, TokenError, is_loopback_host
 from harness.engine.store import Backend
@@ -25,7 +25,7 @@ from harness.web import cognito_idp_api, fake_idp_endpoints, oauth2, wellknown
 from harness.web.http import Router
 from harness.web.serving import HTTPService
 
-FACES = (cognito_idp_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, oauth2)
+FACES = (cognito_idp_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, triggers_face, oauth2)
 """Every HTTP face the emulator serves, in routing order: each exposes ``install(router, backend)``."""
 
 TEST_CREDENTIALS = {"aws_access_key_id": TEST_KEY, "aws_secret_access_key": TEST_KEY}
@@ -47,6 +47,8 @@ class Emulator:
     ``control_token``: every ``/_harness`` request must carry it (see
     harness.control.guard, which also refuses foreign Hosts and Origins and
     non-JSON writes); ``allowed_hosts``: more names the control plane answers to.
+    ``lambda_endpoint``: the Lambda Invoke API (loopback) that runs trigger ARNs bound to nothing;
+    ``isolate_python``: run ``python:`` trigger handlers in worker processes (``serve`` does).
     """
 
     def __init__(
@@ -58,10 +60,15 @@ class Emulator:
         region: str = "us-east-1",
         control_token: str | None = None,
         allowed_hosts: Iterable[str] = (),
+        lambda_endpoint: str | None = None,
+        isolate_python: bool = False,
     ) -> None:
         if control_token is None and not is_loopback_host(host):  # refused before anything is bound
             raise TokenError(f"host {host!r} is not a loopback address: the control plane needs a control_token")
         self.backend = backend or Backend(seed=seed, region=region, external_idps=IdPRegistry)
+        if lambda_endpoint:
+            self.backend.triggers.set_endpoint(lambda_endpoint)
+        self.backend.triggers.isolate_python = isolate_python or self.backend.triggers.isolate_python
         self.control_token = control_token
         self.guard = ControlPlaneGuard(build_router(self.backend), token=control_token, allowed_hosts=allowed_hosts)
         self.http = HTTPService(self.guard, host=host, port=port)
@@ -87,6 +94,7 @@ class Emulator:
 
     def stop(self) -> None:
         self.http.stop()
+        self.backend.triggers.close()  # trigger worker processes end with the server
 
     def __enter__(self) -> Emulator:
         return self

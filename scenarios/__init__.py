@@ -18,9 +18,10 @@ from scenarios import email_delivery
 from scenarios import tenancy
 from scenarios import lockout
 from scenarios import mfa
+from scenarios import triggers
 
 FAMILY_MODULES = (token_validation, token_validation_keys, token_validation_claims, expiry, refresh, logout,
-                  federation, email_delivery, tenancy, lockout, mfa)
+                  federation, email_delivery, tenancy, lockout, mfa, triggers)
 """Every bundled module that declares checks, in catalogue order."""
 
 __all__ = ["FAMILY_MODULES"]

@@ -54,7 +54,13 @@ def test_run_without_target_uses_the_reference_app_and_passes(tmp_path: Path) ->
     # nothing fails or errors; a check whose twin covers the app's mode (access vs ID tokens) SKIPs, saying so
     assert all(verdicts[i] in ("PASS", "SKIP") for i in baseline_must), {i: verdicts[i] for i in baseline_must}
     skipped = [r for r in results if r["verdict"] == "SKIP"]
-    assert all(r["reason"] for r in skipped) and len(skipped) < len(results) // 10, skipped
+    assert all(r["reason"] for r in skipped), skipped
+    # the bundled spec binds no Lambda functions: the triggers family SKIPs naming the table to add
+    # (fixtures/targets/reference_triggers.toml runs it); of the rest, almost everything runs
+    trigger_skips = [r for r in skipped if r["family"] == "triggers"]
+    assert all("[triggers." in r["reason"] for r in trigger_skips), trigger_skips
+    others = [r for r in results if r["family"] != "triggers"]
+    assert len(skipped) - len(trigger_skips) < len(others) // 10, skipped
     assert (tmp_path / "out.xml").read_text().startswith("<?xml")
 
 

@@ -29,6 +29,7 @@ import pytest
 from harness.runner.scenario import load_catalogue
 from harness.runner.spec import load_spec
 from tests.flaws_mfa_matrix import EXPECTED_MFA
+from tests.flaws_triggers_matrix import EXPECTED_TRIGGERS
 from tests.flaws_tokens_matrix import STRICT_TOKENS
 
 try:  # written by the session families' helper; absent until then
@@ -103,7 +104,8 @@ EXPECTED_TOKENS: dict[str, set[str]] = {
 
 
 def expected_for(flaw: str) -> set[str]:
-    return EXPECTED_TOKENS.get(flaw, set()) | EXPECTED_SESSIONS.get(flaw, set()) | EXPECTED_MFA.get(flaw, set())
+    return (EXPECTED_TOKENS.get(flaw, set()) | EXPECTED_SESSIONS.get(flaw, set()) | EXPECTED_MFA.get(flaw, set())
+            | EXPECTED_TRIGGERS.get(flaw, set()))
 
 
 def _shipped() -> set[str]:
@@ -114,7 +116,7 @@ def _shipped() -> set[str]:
 
 
 def test_every_shipped_flaw_is_in_the_matrix() -> None:
-    assert set(EXPECTED_TOKENS) | set(EXPECTED_SESSIONS) | set(EXPECTED_MFA) == _shipped()
+    assert set(EXPECTED_TOKENS) | set(EXPECTED_SESSIONS) | set(EXPECTED_MFA) | set(EXPECTED_TRIGGERS) == _shipped()
 
 
 def test_every_flawed_spec_plants_a_known_flaw() -> None:
@@ -181,9 +183,10 @@ def _run_chunk(paths: list[str]) -> list[tuple[str, set[str], list[str], set[str
 @pytest.fixture(scope="module")
 def matrix() -> dict[str, tuple[set[str], list[str], set[str], float]]:
     correct = [f"{TARGETS / name}|{family}" for name, family in CORRECT.items()]
-    # an MFA flaw is judged by the mfa family alone; the other flaws by every family but mfa (the correct apps
-    # run everything, so a false MFA FAIL still shows there)
-    flawed = [f"{p}|mfa" if p.stem in EXPECTED_MFA else f"{p}||not MFA-" for p in sorted(FLAWED.glob("*.toml"))]
+    # an MFA (or trigger) flaw is judged by its family alone; the other flaws by every family but those two
+    # (the correct apps run everything, so a false MFA FAIL still shows there)
+    flawed = [f"{p}|mfa" if p.stem in EXPECTED_MFA else f"{p}|triggers" if p.stem in EXPECTED_TRIGGERS
+              else f"{p}||not MFA- and not TRIG-" for p in sorted(FLAWED.glob("*.toml"))]
     chunks = [[correct[i % len(correct)], *flawed[i::PROCESSES]] for i in range(PROCESSES)]
     started = time.monotonic()
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads

@@ -27,6 +27,7 @@ from harness.control.guard import (TOKEN_ENV, WILDCARD_HOSTS, TokenError, checke
 from harness.coordinates import PoolCoordinates, hosted_ui_url
 from harness.engine import heap
 from harness.engine.events import DEFAULT_MAX_EVENTS, check_max_events
+from harness.engine.functions.lambda_api import check_endpoint
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
 from harness.pooldef import PoolDefinitionError, load_pool
@@ -34,6 +35,7 @@ from harness.server import Emulator
 from harness.version import __version__
 
 DEFAULT_PORT = 9229
+LAMBDA_ENDPOINT_ENV = "AWS_ENDPOINT_URL_LAMBDA"  # the AWS SDKs' own variable for a Lambda endpoint
 GENERATE = "generate"  # --control-token generate: make a token and print it with the exports
 
 
@@ -67,6 +69,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-events", metavar="N", type=_max_events, default=DEFAULT_MAX_EVENTS,
                    help=f"the event log keeps the newest N events (default {DEFAULT_MAX_EVENTS}; 0 keeps none); "
                         "GET /_harness/events says how many were dropped")
+    p.add_argument("--lambda-endpoint", metavar="URL", default=None,
+                   help=f"a Lambda Invoke API on loopback (sam local start-lambda, LocalStack) that runs the "
+                        f"LambdaConfig functions bound to nothing else; default ${LAMBDA_ENDPOINT_ENV}")
     p.set_defaults(run=run)
 
 
@@ -137,13 +142,21 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"cognito-harness serve: --allowed-host/--public-url: {exc}", file=sys.stderr)
         return 2
+    lambda_endpoint = args.lambda_endpoint or os.environ.get(LAMBDA_ENDPOINT_ENV) or None
+    try:
+        lambda_endpoint = check_endpoint(lambda_endpoint) if lambda_endpoint else None
+    except ValueError as exc:
+        source = "--lambda-endpoint" if args.lambda_endpoint else f"${LAMBDA_ENDPOINT_ENV}"
+        print(f"cognito-harness serve: {source}: {exc}", file=sys.stderr)
+        return 2
     heap.one_malloc_arena(os.environ)  # before any connection thread: freed memory goes back to the OS
     backend = Backend(seed=args.seed, region=args.region, external_idps=IdPRegistry, max_events=args.max_events)
     if args.frozen_clock:
         backend.clock.freeze()
     try:
         emu = Emulator(backend=backend, host=args.host, port=args.port, control_token=access.token,
-                       allowed_hosts=args.allowed_host)
+                       allowed_hosts=args.allowed_host, lambda_endpoint=lambda_endpoint,
+                       isolate_python=True)  # a python: trigger handler cannot crash or block the server
     except OSError as exc:
         print(f"cognito-harness serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
@@ -183,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         f"{f' (needs Authorization: Bearer ${TOKEN_ENV})' if access.token else ''}  (Ctrl-C to stop)",
         file=sys.stderr,
     )
+    if lambda_endpoint:
+        print(f"# Lambda functions bound to nothing else: {lambda_endpoint}", file=sys.stderr)
     sys.stderr.flush()
     try:
         while not stop.wait(0.5):

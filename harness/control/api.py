@@ -47,6 +47,7 @@ from harness.engine.events import TOKEN_MINTED
 from harness.engine.faults import FAULT_KINDS
 from harness.engine.models import AppClient, UserPool
 from harness.engine.signing import SIGN_MODES, Signer, foreign_key, signer_for, with_overrides
+from harness.engine.triggers import TRIGGER_NAMES
 from harness.errors import CognitoError
 from harness.pooldef import build as pooldef
 from harness.protocol import service_model
@@ -252,9 +253,17 @@ class Control(KeyControls):
         recipient: str | None = None,
         channel: str | None = None,
         count: int | None = None,
+        trigger: str | None = None,
+        message: str | None = None,
     ) -> dict[str, Any]:
-        """Arm a fault (see harness.engine.faults for kinds); ``count`` None = until cleared."""
+        """Arm a fault (see harness.engine.faults for kinds); ``count`` None = until cleared.
+
+        Trigger faults (trigger_timeout, trigger_error, trigger_garbage) take ``trigger`` (a LambdaConfig
+        trigger name; None = any) and, for trigger_error, the function's error ``message``.
+        """
         check_choice("kind", kind, FAULT_KINDS)
+        check_choice("trigger", trigger, TRIGGER_NAMES, optional=True)
+        check_str("message", message, optional=True)
         if operation is not None:
             check_str("operation", operation)
             if operation not in service_model().operation_names:
@@ -263,7 +272,7 @@ class Control(KeyControls):
         check_choice("channel", channel, CHANNELS, optional=True)
         if count is not None:
             check_int("count", count, minimum=1)
-        return self.backend.faults.arm(kind, operation, recipient, channel, count).to_dict()
+        return self.backend.faults.arm(kind, operation, recipient, channel, count, trigger, message).to_dict()
 
     def faults(self) -> list[dict[str, Any]]:
         return [f.to_dict() for f in self.backend.faults.list()]

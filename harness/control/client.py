@@ -124,8 +124,10 @@ class RemoteControl:
     # --- faults ---------------------------------------------------------------------------------------
 
     def arm_fault(self, kind: str, operation: str | None = None, recipient: str | None = None,
-                  channel: str | None = None, count: int | None = None) -> dict[str, Any]:
-        body = {"kind": kind, "operation": operation, "recipient": recipient, "channel": channel, "count": count}
+                  channel: str | None = None, count: int | None = None, trigger: str | None = None,
+                  message: str | None = None) -> dict[str, Any]:
+        body = {"kind": kind, "operation": operation, "recipient": recipient, "channel": channel, "count": count,
+                "trigger": trigger, "message": message}
         return self._call("POST", "/faults", body={k: v for k, v in body.items() if v is not None})
 
     def faults(self) -> list[dict[str, Any]]:
@@ -270,8 +272,9 @@ class FaultControl:
         self.control = control
 
     def arm(self, kind: str, operation: str | None = None, recipient: str | None = None,
-            channel: str | None = None, count: int | None = None) -> dict[str, Any]:
-        return self.control.arm_fault(kind, operation, recipient, channel, count)
+            channel: str | None = None, count: int | None = None, trigger: str | None = None,
+            message: str | None = None) -> dict[str, Any]:
+        return self.control.arm_fault(kind, operation, recipient, channel, count, trigger, message)
 
     def list(self) -> list[dict[str, Any]]:
         return self.control.faults()

@@ -27,7 +27,8 @@ DELETE   /_harness/mailbox                                -> ``{"cleared": n}``
 GET      /_harness/mailbox/latest-code                    ``?to=&purpose=`` -> ``{"code": str|null}``
 GET      /_harness/faults                                 -> ``{"faults": [...]}``
 POST     /_harness/faults                                 ``{"kind", "operation"?, "recipient"?,
-                                                          "channel"?, "count"?}`` -> the fault
+                                                          "channel"?, "count"?, "trigger"?,
+                                                          "message"?}`` -> the fault
 DELETE   /_harness/faults                                 disarm all -> ``{"cleared": n}``
 GET      /_harness/faults/{id}                            one armed fault (404 if unknown or used up)
 DELETE   /_harness/faults/{id}                            disarm one (404 if unknown)
@@ -258,7 +259,8 @@ def install(router: Router, backend: Backend) -> None:
 
     @route("POST", "/faults")
     def arm(request: Request) -> Any:
-        body = json_body(request, ("kind", "operation", "recipient", "channel", "count"), ("kind",))
+        body = json_body(request, ("kind", "operation", "recipient", "channel", "count", "trigger", "message"),
+                         ("kind",))
         return control.arm_fault(**body)
 
     @route("DELETE", "/faults")

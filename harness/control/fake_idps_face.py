@@ -1,4 +1,4 @@
-"""Control plane for the fake IdPs and the PreSignUp trigger bindings, plus the IdPs themselves.
+"""Control plane for the fake IdPs, plus the IdPs themselves (trigger bindings: triggers_face.py).
 
 The fake providers' own endpoints (``/_idp/{name}/...``) are
 harness/web/fake_idp_endpoints.py; these are the JSON routes (same error shape as the rest of
@@ -23,8 +23,6 @@ POST    /_harness/idps/{name}/faults             ``{"endpoint": token|userinfo|j
                                                  "count"?, "error"?}``
 DELETE  /_harness/idps/{name}/faults             clear faults
 POST    /_harness/idp-settings                   ``{"client_timeout"}``: seconds the pool waits
-POST    /_harness/pools/{pool_id}/triggers       ``{"trigger": "PreSignUp", "url": str|null}``
-GET     /_harness/triggers                       ``{"bindings": {arn: url|python:...}}``
 ======  =======================================  ==================================================
 """
 
@@ -36,7 +34,6 @@ from urllib.parse import unquote
 from harness.control.api import ControlError
 from harness.control.checks import MAX_INT, check_number
 from harness.engine.store import Backend
-from harness.engine.triggers import set_trigger
 from harness.errors import CognitoError
 from harness.fake_idps import FakeIdPHandle, FakeIdPs
 from harness.control.face import json_body, json_routes
@@ -166,13 +163,3 @@ def install(router: Router, backend: Backend) -> None:
         idps.set_client_timeout(float(_typed(data, "client_timeout", (int, float), "a number of seconds")))
         return {"client_timeout": backend.idps.client_timeout}
 
-    @route("POST", "/pools/{pool_id}/triggers")
-    def bind(request: Request) -> Any:
-        data = json_body(request, ("trigger", "url"), ("trigger",))
-        url = _typed(data, "url", str, "a loopback URL or null")
-        arn = set_trigger(backend, request.params["pool_id"], str(data["trigger"]), url)
-        return {"trigger": data["trigger"], "arn": arn, "url": url}
-
-    @route("GET", "/triggers")
-    def bindings(request: Request) -> Any:
-        return {"bindings": backend.triggers.describe()}

@@ -11,9 +11,10 @@ mailbox and fast-forward past its expiry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from harness.engine import attributes, messaging
+from harness.engine import attributes, messaging, trigger_sources
 from harness.engine.models import Code, User, UserPool
 from harness.errors import Err
 
@@ -157,16 +158,29 @@ def send_code(
     attribute: str,
     operation: str,
     destination: str | None = None,
+    client_id: str | None = None,
+    client_metadata: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Issue a code for ``purpose`` and deliver it to ``attribute``; CodeDeliveryDetails.
 
     ``destination`` overrides the address (a pending, not yet applied value).
+    The pool's CustomMessage function, if any, words the message first (its
+    failure is the operation's error, before any code is issued).
     Delivery faults propagate (CodeDeliveryFailureException /
     LimitExceededException) after the code was issued and the failed message
     recorded, which is what Cognito leaves behind.
     """
     channel = CHANNEL_OF[attribute]
     to = destination or user.attributes[attribute]
+    templates = trigger_sources.MessageTemplates(
+        sms=pool.verification_sms_message, email=pool.verification_email_message,
+        subject=pool.verification_email_subject,
+    )
+    source = trigger_sources.MESSAGE_SOURCE_OF_OPERATION.get(operation)
+    if source is not None:
+        templates = trigger_sources.custom_message(
+            backend, pool, user, source, templates, client_id=client_id, client_metadata=client_metadata
+        )
     code = issue(backend, user, purpose)
     details = messaging.deliver(
         backend,
@@ -176,8 +190,8 @@ def send_code(
         channel=channel,
         to=to,
         username=user.username,
-        body_template=pool.verification_email_message if channel == "EMAIL" else pool.verification_sms_message,
-        subject=pool.verification_email_subject,
+        body_template=templates.body(channel),
+        subject=templates.subject,
         code=code.value,
     )
     details["AttributeName"] = attribute

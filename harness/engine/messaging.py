@@ -11,6 +11,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.engine import custom_sender
 from harness.engine import events as ev
 from harness.errors import Err
 
@@ -139,6 +140,7 @@ def deliver(
     is armed for it or the daily email limit is reached. The failed message
     is still recorded, with its code, as evidence.
     """
+    custom_sender.refuse_unemulated(backend, pool_id, channel)  # CustomEmailSender / CustomSMSSender
     now = backend.clock.now()
     body = render(body_template, code, username)
     fault = backend.faults.on_delivery(operation, channel, to)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import events as ev
-from harness.engine import messaging, tiers, totp
+from harness.engine import messaging, tiers, totp, trigger_sources
 from harness.engine.models import AuthSession, SoftwareToken, User, UserPool
 from harness.errors import CognitoError, Err
 
@@ -351,14 +351,22 @@ def _delivery(pool: UserPool, user: User, factor: str) -> tuple[str, str, str, s
 
 
 def send_code(backend: Backend, pool: UserPool, user: User, session: AuthSession, factor: str,
-              operation: str) -> dict[str, str]:
+              operation: str, *, client_id: str | None = None,
+              client_metadata: dict[str, str] | None = None) -> dict[str, str]:
     """Put a fresh code on the session and send it; the challenge's delivery parameters.
 
     A delivery fault is recorded (failed message, ``message.failed``) and the
     challenge still goes out, as Cognito's asynchronous delivery does: the code
-    simply never arrives.
+    simply never arrives. The pool's CustomMessage function (source
+    CustomMessage_Authentication) words the message; its failure fails the sign-in.
     """
     channel, to, template, subject = _delivery(pool, user, factor)
+    worded = trigger_sources.custom_message(
+        backend, pool, user, trigger_sources.MESSAGE_AUTHENTICATION,
+        trigger_sources.MessageTemplates(sms=template, email=template, subject=subject),
+        client_id=client_id, client_metadata=client_metadata,
+    )
+    template, subject = worded.body(channel), worded.subject if channel == "EMAIL" else None
     session.code = backend.ids.code()
     session.code_expires = min(session.expires_at, backend.clock.now() + CODE_LIFETIME)
     try:

@@ -286,6 +286,15 @@ class RefreshSession:
 
 
 @dataclass
+class ChallengeRound:
+    """One round of a CUSTOM_AUTH attempt: an element of DefineAuthChallenge's ``request.session``."""
+
+    name: str  # CUSTOM_CHALLENGE | SRP_A | PASSWORD_VERIFIER
+    result: bool = False
+    metadata: str | None = None  # CreateAuthChallenge's challengeMetadata (CUSTOM_CHALLENGE only)
+
+
+@dataclass
 class AuthSession:
     """A pending challenge (the opaque ``Session`` string's server side)."""
 
@@ -309,6 +318,9 @@ class AuthSession:
     attempts: int = 0  # wrong answers so far (MFA codes)
     options: list[str] = field(default_factory=list)  # MFAS_CAN_CHOOSE / MFAS_CAN_SETUP / factors offered
     passed: list[str] = field(default_factory=list)  # steps already proven ("password", "device", "mfa")
+    rounds: list[ChallengeRound] = field(default_factory=list)  # CUSTOM_AUTH: the rounds so far
+    private_parameters: dict[str, str] = field(default_factory=dict, metadata=SECRET)  # CUSTOM_AUTH: for Verify
+    pending_metadata: str | None = None  # CUSTOM_AUTH: challengeMetadata of the challenge this session awaits
 
 
 @dataclass

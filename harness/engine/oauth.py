@@ -1,4 +1,4 @@
-"""Managed login (hosted UI) rules: /oauth2/authorize, /login, /oauth2/idpresponse, /logout.
+"""Managed login (hosted UI) rules: /oauth2/authorize, /oauth2/idpresponse, /logout (the /login form: hosted_login).
 
 The HTTP face (harness/web/oauth2.py) turns the outcomes here into responses;
 every decision (which error, which redirect, which user) is made here:
@@ -23,14 +23,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from harness.engine import events as ev
-from harness.engine import hosted_mfa, lockout, oauth_tokens, oidc_client, sessions
+from harness.engine import hosted_mfa, oauth_tokens, oidc_client, sessions
 from harness.engine.events import FEDERATION_FAILURE
 from harness.engine.federation import federated_sign_in
 from harness.engine.models import AppClient, AuthorizationCode, HostedSession, OAuthRequest, User, UserPool
-from harness.engine.passwords import check_policy, verify_password
-from harness.engine.common import custom_scopes, find_user
-from harness.engine.users import set_user_password
-from harness.errors import CognitoError, Err
+from harness.engine.common import custom_scopes
+from harness.errors import CognitoError
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -80,7 +78,7 @@ class ErrorPage:
 Outcome = Redirect | LoginPrompt | ErrorPage
 
 
-class _Stop(Exception):
+class Stop(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(type(outcome).__name__)
         self.outcome = outcome
@@ -167,21 +165,21 @@ def _provider_for(pool: UserPool, client: AppClient, params: dict[str, str]) -> 
 
 
 def validate_authorize(backend: Backend, pool_id: str, params: dict[str, str]) -> AuthorizeRequest:
-    """Check /oauth2/authorize (and /login) parameters; raise _Stop with the outcome on error."""
+    """Check /oauth2/authorize (and /login) parameters; raise Stop with the outcome on error."""
     pool = backend.pools.get(pool_id)
     if pool is None:
-        raise _Stop(ErrorPage("invalid_request", description=f"User pool {pool_id} does not exist.", status=404))
+        raise Stop(ErrorPage("invalid_request", description=f"User pool {pool_id} does not exist.", status=404))
     client_id = params.get("client_id") or ""
     client = pool.clients.get(client_id)
     if client is None:
-        raise _Stop(Redirect(error_page_location(backend, pool_id, "invalid_request", client_id or None)))
+        raise Stop(Redirect(error_page_location(backend, pool_id, "invalid_request", client_id or None)))
     redirect_uri = params.get("redirect_uri") or ""
     if not redirect_uri or "#" in redirect_uri or redirect_uri not in client.callback_urls:
-        raise _Stop(Redirect(error_page_location(backend, pool_id, "redirect_mismatch", client_id)))
+        raise Stop(Redirect(error_page_location(backend, pool_id, "redirect_mismatch", client_id)))
     state = params.get("state") or None
 
-    def fail(error: str, description: str = "") -> _Stop:
-        return _Stop(app_error(redirect_uri, error, state, description))
+    def fail(error: str, description: str = "") -> Stop:
+        return Stop(app_error(redirect_uri, error, state, description))
 
     response_type = params.get("response_type") or ""
     if not response_type:
@@ -291,13 +289,19 @@ def _to_idp(backend: Backend, req: AuthorizeRequest) -> Redirect:
     return Redirect(location)
 
 
+def offered_providers(req: AuthorizeRequest) -> list[str]:
+    """The external IdPs the sign-in page offers as buttons (the client's, configured in the pool)."""
+    return [p for p in req.client.supported_identity_providers
+            if p != "COGNITO" and p in req.pool.identity_providers]
+
+
 def authorize(backend: Backend, pool_id: str, params: dict[str, str], cookie: str | None) -> Outcome:
     with backend.transaction():
         try:
             req = validate_authorize(backend, pool_id, params)
-        except _Stop as stop:
+        except Stop as stop:
             return stop.outcome
-        offered = _offered(req)
+        offered = offered_providers(req)
         if req.provider is None and "COGNITO" not in req.client.supported_identity_providers and len(offered) == 1:
             req.provider = offered[0]  # a single external IdP and no native sign-in: straight to it
         if req.provider not in (None, "COGNITO"):
@@ -310,109 +314,6 @@ def authorize(backend: Backend, pool_id: str, params: dict[str, str], cookie: st
 
 
 # --- /login ----------------------------------------------------------------------------
-
-
-def _offered(req: AuthorizeRequest) -> list[str]:
-    return [p for p in req.client.supported_identity_providers
-            if p != "COGNITO" and p in req.pool.identity_providers]
-
-
-def login_form(backend: Backend, pool_id: str, params: dict[str, str], cookie: str | None) -> Outcome:
-    with backend.transaction():
-        try:
-            req = validate_authorize(backend, pool_id, params)
-        except _Stop as stop:
-            return stop.outcome
-        live = live_session(backend, req.pool, cookie)
-        if live is not None:
-            session, user = live
-            return complete(backend, req, user, session.auth_time, federated=False, new_cookie=False)
-        return LoginPrompt(params=dict(params), providers=_offered(req))
-
-
-def _refuse(req: AuthorizeRequest, error: CognitoError, new_password: bool = False) -> LoginPrompt:
-    return LoginPrompt(params=dict(req.params), providers=_offered(req), message=error.message,
-                       new_password=new_password, status=400)
-
-
-def login_submit(backend: Backend, pool_id: str, params: dict[str, str], form: dict[str, str], *,
-                 csrf_valid: bool) -> Outcome:
-    """Check a native user's password through the engine's rules (lockout included).
-
-    ``csrf_valid`` is the face's verdict on the XSRF-TOKEN cookie / ``_csrf``
-    field pair; without it the form is shown again (403) before any credential
-    is read, so a forged cross-site POST neither signs anyone in nor counts
-    towards a lockout.
-    """
-    with backend.transaction():
-        try:
-            req = validate_authorize(backend, pool_id, params)
-        except _Stop as stop:
-            return stop.outcome
-        if not csrf_valid:
-            return LoginPrompt(params=dict(params), providers=_offered(req), message=CSRF_REFUSED, status=403)
-        if "COGNITO" not in req.client.supported_identity_providers:
-            return app_error(req.redirect_uri, "unauthorized_client", req.state, "COGNITO is not enabled")
-        pool, client = req.pool, req.client
-        if form.get("mfa_session"):
-            return _mfa_submit(backend, req, form)
-        username, password = form.get("username", ""), form.get("password", "")
-        if not username or not password:
-            return _refuse(req, Err.MISSING_AUTH_PARAMETER.error(name="USERNAME and PASSWORD"))
-        user = find_user(pool, username)
-        if user is None or user.status == "EXTERNAL_PROVIDER":
-            backend.events.emit(ev.AUTH_FAILURE, pool.pool_id, username=username, client_id=client.client_id,
-                                flow=HOSTED_FLOW, reason="user_not_found")
-            return _refuse(req, Err.INCORRECT_CREDENTIALS.error())
-        try:
-            if not user.enabled:
-                raise Err.USER_DISABLED.error()
-            lockout.check(backend, pool, user, client_id=client.client_id, flow=HOSTED_FLOW)
-            if not verify_password(user, password):
-                raise lockout.record_failure(backend, pool, user, client_id=client.client_id, flow=HOSTED_FLOW)
-            lockout.record_success(backend, user)
-            if user.status == "UNCONFIRMED":
-                raise Err.USER_NOT_CONFIRMED.error()
-            if user.status == "RESET_REQUIRED":
-                raise Err.PASSWORD_RESET_REQUIRED.error()
-            if user.status == "FORCE_CHANGE_PASSWORD":
-                expires = user.temporary_password_expires
-                if expires is not None and backend.clock.now() >= expires:
-                    raise Err.TEMP_PASSWORD_EXPIRED.error()
-                new = form.get("new_password", "")
-                if not new:
-                    return LoginPrompt(params=dict(params), providers=_offered(req), new_password=True,
-                                       message="Please enter a new password.", status=200)
-                check_policy(pool, new, "other")
-                set_user_password(backend, pool, user, new, permanent=True, reason="hosted UI new password")
-        except CognitoError as error:
-            if error.type != "NotAuthorizedException" or error.message == Err.USER_DISABLED.message():
-                backend.events.emit(ev.AUTH_FAILURE, pool.pool_id, username=user.username, client_id=client.client_id,
-                                    flow=HOSTED_FLOW, reason=error.type, message=error.message)
-            return _refuse(req, error, new_password=bool(form.get("new_password")))
-        try:
-            prompt = hosted_mfa.begin(backend, pool, client, user)
-        except CognitoError as error:
-            return _refuse(req, error)
-        if prompt is not None:
-            return LoginPrompt(params=dict(req.params), mfa=prompt)
-        return complete(backend, req, user, backend.clock.now_int(), federated=False, new_cookie=True)
-
-
-def _mfa_submit(backend: Backend, req: AuthorizeRequest, form: dict[str, str]) -> Outcome:
-    """The code page posted back: the sign-in completes, or the page is shown again with the error
-    (a spent or expired session sends the user back to the password form)."""
-    session_id, code = form.get("mfa_session", ""), form.get("mfa_code", "")
-    pending = req.pool.auth_sessions.get(session_id)
-    try:
-        user = hosted_mfa.answer(backend, req.pool, req.client, session_id, code)
-    except CognitoError as error:
-        if pending is not None and req.pool.auth_sessions.get(session_id) is pending:
-            prompt = hosted_mfa.MfaPrompt(challenge=pending.challenge, session=session_id,
-                                          secret=hosted_mfa.pending_secret(req.pool, pending))
-            return LoginPrompt(params=dict(req.params), mfa=prompt, message=error.message, status=400)
-        return _refuse(req, error)
-    return complete(backend, req, user, backend.clock.now_int(), federated=False, new_cookie=True)
 
 
 # --- /oauth2/idpresponse ------------------------------------------------------------------
@@ -484,7 +385,7 @@ def logout(backend: Backend, pool_id: str, params: dict[str, str], cookie: str |
                                                                    "state", "scope")}
             try:
                 validate_authorize(backend, pool_id, relogin)
-            except _Stop as stop:
+            except Stop as stop:
                 return stop.outcome
             target = login_location(backend, pool_id, relogin)
         else:
@@ -494,5 +395,5 @@ def logout(backend: Backend, pool_id: str, params: dict[str, str], cookie: str |
         return Redirect(target, clear_session=True)
 
 
-__all__ = ["ErrorPage", "LoginPrompt", "Redirect", "authorize", "idp_response", "login_form", "login_submit",
-           "logout", "resolve_scopes", "validate_authorize", "COOKIE"]
+__all__ = ["ErrorPage", "LoginPrompt", "Redirect", "Stop", "authorize", "complete", "idp_response", "live_session",
+           "logout", "offered_providers", "resolve_scopes", "validate_authorize", "COOKIE"]

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import jwt
 
-from harness.encoding import b64url, pkce_s256, secrets_equal
+from harness.encoding import pkce_s256, secrets_equal
 from harness.engine import events as ev
-from harness.engine import sessions, tokens
+from harness.engine import pre_token, sessions, tokens
 from harness.engine.common import custom_scopes, seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
 from harness.engine.signing import sign_jwt
@@ -55,25 +55,20 @@ class OAuthError(Exception):
 # --- minting ---------------------------------------------------------------------------
 
 
-def at_hash(access_token: str) -> str:
-    digest = hashlib.sha256(access_token.encode()).digest()
-    return b64url(digest[: len(digest) // 2])
-
-
 def mint(backend: Backend, pool: UserPool, client: AppClient, user: User, session: RefreshSession,
          flow: str) -> dict[str, Any]:
-    """Access (and, with openid, ID) token for a session, as the token endpoint returns them."""
-    access, _, access_claims, _ = tokens.mint_pair(backend, pool, client, user, session, session.scopes,
-                                                   include_id_token=False)
+    """Access (and, with openid, ID) token for a session, as the token endpoint returns them
+    (pre token generation runs as TokenGeneration_HostedAuth, or _RefreshTokens for a refresh)."""
+    with_id = "openid" in session.scopes or session.scopes == [tokens.ADMIN_SCOPE]  # OAuth with openid, or API sign-in
+    source = pre_token.REFRESH_TOKENS if flow == "refresh_token" else pre_token.HOSTED_AUTH
+    access, id_token, access_claims, id_claims = tokens.mint_pair(
+        backend, pool, client, user, session, session.scopes, include_id_token=with_id, source=source,
+        with_at_hash=True)
     out: dict[str, Any] = {"access_token": access}
     id_jti = None
-    if "openid" in session.scopes or session.scopes == [tokens.ADMIN_SCOPE]:  # OAuth with openid, or API sign-in
-        claims = tokens.id_token_claims(backend, pool, client, user, session, access_claims["iat"],
-                                        session.auth_time, session.nonce)
-        claims["at_hash"] = at_hash(access)
-        out["id_token"] = sign_jwt(claims, pool.keyring.active("id"))
-        id_jti = claims.get("jti")
-        sessions.note_token(pool, session, claims)
+    if id_token is not None:
+        out["id_token"] = id_token
+        id_jti = (id_claims or {}).get("jti")
     out["expires_in"] = access_claims["exp"] - access_claims["iat"]
     out["token_type"] = "Bearer"
     kind = ev.TOKEN_REFRESHED if flow == "refresh_token" else ev.TOKEN_ISSUED
@@ -88,7 +83,11 @@ def implicit_tokens(backend: Backend, pool: UserPool, client: AppClient, user: U
     """The implicit grant's fragment: id_token (with openid), access_token, bearer, expires_in."""
     session, _ = tokens.open_session(backend, pool, client, user, scopes, auth_time=auth_time, nonce=nonce,
                                      federated=federated)  # the implicit grant hands out no refresh token
-    minted = mint(backend, pool, client, user, session, "implicit")
+    try:
+        minted = mint(backend, pool, client, user, session, "implicit")
+    except CognitoError as error:  # a pre token generation trigger failed: an error in the fragment (RFC 6749 4.2.2.1)
+        sessions.drop_session(pool, session)
+        return {"error": "invalid_request", "error_description": error.message}
     out = {k: minted[k] for k in ("id_token",) if k in minted}
     out.update({"access_token": minted["access_token"], "token_type": "bearer",
                 "expires_in": str(minted["expires_in"])})
@@ -188,15 +187,31 @@ def _client_credentials(backend: Backend, pool: UserPool, client: AppClient, for
         scopes = allowed
     if not scopes:
         raise OAuthError("invalid_scope")
+    metadata = _client_metadata(form)
     now = backend.clock.now_int()
     claims = {"sub": client.client_id, "token_use": "access", "scope": " ".join(scopes), "auth_time": now,
               "iss": backend.issuer(pool), "exp": now + seconds(client.access_token_validity, client.access_token_unit),
               "iat": now, "version": 2, "jti": backend.ids.uuid(), "client_id": client.client_id}
+    pre_token.customize_client_credentials(backend, pool, client, claims, metadata)
     access = sign_jwt(claims, pool.keyring.active("access"))
     backend.events.emit(ev.TOKEN_ISSUED, pool.pool_id, username=None, sub=client.client_id,
                         client_id=client.client_id, origin_jti=None, access_jti=claims["jti"], id_jti=None,
                         refresh=False, flow="oauth2.client_credentials")
     return {"access_token": access, "expires_in": claims["exp"] - now, "token_type": "Bearer"}
+
+
+def _client_metadata(form: dict[str, str]) -> dict[str, str] | None:
+    """``aws_client_metadata``: a JSON object of strings for the V3 pre token generation trigger."""
+    raw = form.get("aws_client_metadata")
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise OAuthError("invalid_request") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise OAuthError("invalid_request")
+    return value
 
 
 def token(backend: Backend, pool_id: str, form: dict[str, str], authorization: str) -> dict[str, Any]:
@@ -212,7 +227,10 @@ def token(backend: Backend, pool_id: str, form: dict[str, str], authorization: s
             raise OAuthError("unsupported_grant_type")
         handler = {"authorization_code": _authorization_code, "refresh_token": _refresh_token,
                    "client_credentials": _client_credentials}[grant]
-        return handler(backend, pool, client, form)
+        try:
+            return handler(backend, pool, client, form)
+        except CognitoError as error:  # a pre token generation trigger failed: the endpoint's error form
+            raise OAuthError("invalid_request", description=error.message) from None
 
 
 # --- /oauth2/userInfo -----------------------------------------------------------------------
@@ -286,4 +304,4 @@ def revoke(backend: Backend, pool_id: str, form: dict[str, str], authorization: 
         tokens.revoke_session(backend, pool, session, "oauth2/revoke")
 
 
-__all__ = ["OAuthError", "at_hash", "authenticate_client", "implicit_tokens", "mint", "revoke", "token", "userinfo"]
+__all__ = ["OAuthError", "authenticate_client", "implicit_tokens", "mint", "revoke", "token", "userinfo"]

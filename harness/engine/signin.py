@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import devices, lockout, mfa, sessions, srp, tokens, users
+from harness.engine import devices, lockout, mfa, sessions, srp, tokens, trigger_sources, users
 from harness.engine import events as ev
 from harness.engine.common import check_secret_hash, find_user
 from harness.engine.models import AppClient, AuthSession, Device, User, UserPool
@@ -109,11 +109,15 @@ class SignIn:
     flow: str
     admin: bool = False
     device_key: str = ""  # the DEVICE_KEY the client named (remembered devices)
+    validation_data: dict[str, str] | None = None  # InitiateAuth's ClientMetadata (pre auth, migration)
+    client_metadata: dict[str, str] | None = None  # RespondToAuthChallenge's ClientMetadata (post auth, messages)
 
     @classmethod
-    def resume(cls, backend: Backend, pool: UserPool, client: AppClient, session: AuthSession) -> SignIn:
-        """Continue the attempt a challenge session belongs to."""
-        return cls(backend, pool, client, session.flow, session.admin, session.device_key)
+    def resume(cls, backend: Backend, pool: UserPool, client: AppClient, session: AuthSession,
+               client_metadata: dict[str, str] | None = None) -> SignIn:
+        """Continue the attempt a challenge session belongs to (``client_metadata``: the answer's ClientMetadata)."""
+        return cls(backend, pool, client, session.flow, session.admin, session.device_key,
+                   client_metadata=client_metadata or None)
 
     # --- failures -------------------------------------------------------------------------
 
@@ -183,9 +187,36 @@ class SignIn:
             raise self.fail(user.username, "password_reset_required", Err.PASSWORD_RESET_REQUIRED.error())
         lockout.check(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
 
+    # --- Lambda triggers around the attempt -----------------------------------------------------
+
+    def pre_authentication(self, user: User | None, username: str) -> None:
+        """PreAuthentication before the password (an unknown user only when existence is hidden)."""
+        trigger_sources.pre_authentication(
+            self.backend, self.pool, user, username, client_id=self.client.client_id,
+            hides_existence=self.hides_existence, validation_data=self.validation_data,
+        )
+
+    def migrate(self, username: str, password: str) -> User | None:
+        """UserMigration_Authentication for a name the pool does not know (None: no migration trigger)."""
+        try:
+            return trigger_sources.user_migration(
+                self.backend, self.pool, trigger_sources.MIGRATION_AUTHENTICATION, username,
+                client_id=self.client.client_id, hides_existence=self.hides_existence, password=password,
+                validation_data=self.validation_data, client_metadata=self.client_metadata,
+            )
+        except CognitoError as error:
+            raise self.fail(username, "migration_refused", error) from None
+
     def signed_in(self, user: User) -> dict[str, Any]:
-        """Tokens for a user who passed every step; a device the pool tracks is named in them."""
+        """Tokens for a user who passed every step; a device the pool tracks is named in them.
+
+        PostAuthentication runs first; its failure refuses the tokens.
+        """
         device_key, new_device = devices.for_tokens(self.backend, self.pool, self.client, user, self.device_key or None)
+        trigger_sources.post_authentication(
+            self.backend, self.pool, user, client_id=self.client.client_id, new_device_used=new_device is not None,
+            client_metadata=self.client_metadata,
+        )
         result = tokens.sign_in(self.backend, self.pool, self.client, user, flow=self.flow, device_key=device_key)
         if new_device is not None:
             result["NewDeviceMetadata"] = new_device
@@ -228,7 +259,8 @@ class SignIn:
         session.passed = ["password"]
         params = mfa.challenge_parameters(user, step)
         if step.challenge in (mfa.SMS, mfa.EMAIL):
-            params.update(mfa.send_code(self.backend, self.pool, user, session, step.challenge, self._operation()))
+            params.update(mfa.send_code(self.backend, self.pool, user, session, step.challenge, self._operation(),
+                                        client_id=self.client.client_id, client_metadata=self.client_metadata))
         self.backend.events.emit(
             ev.MFA_CHALLENGE, self.pool.pool_id, username=user.username, client_id=self.client.client_id,
             flow=self.flow, challenge=step.challenge,
@@ -243,10 +275,12 @@ class SignIn:
 
         An unknown user (existence hidden) gets a challenge whose code never comes.
         """
+        self.pre_authentication(user, username)
         session = self.open_session(user.username if user else username, factor, user.sub if user else "")
         params: dict[str, str] = {}
         if user is not None:
-            params = mfa.send_code(self.backend, self.pool, user, session, factor, self._operation())
+            params = mfa.send_code(self.backend, self.pool, user, session, factor, self._operation(),
+                                   client_id=self.client.client_id, client_metadata=self.client_metadata)
         return {"ChallengeName": factor, "Session": session.session, "ChallengeParameters": params}
 
     def _code_failure(self, user: User | None, session: AuthSession, reason: str) -> CognitoError:
@@ -344,10 +378,19 @@ class SignIn:
     # --- the password itself ---------------------------------------------------------------------
 
     def password(self, user: User | None, username: str, password: str) -> dict[str, Any]:
-        """Check a plain password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH PASSWORD)."""
+        """Check a plain password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH PASSWORD).
+
+        An unknown name goes to the pool's UserMigration function first; PreAuthentication
+        runs before the password is looked at.
+        """
         if user is None:
+            user = self.migrate(username, password)
+        if user is None:
+            if self.hides_existence:
+                self.pre_authentication(None, username)
             raise self.unknown_user(username)
         self.precheck(user)
+        self.pre_authentication(user, username)
         if not verify_password(user, password, outside_lock=self.backend.lock_released(),
                                proven=self.backend.proven_passwords):
             raise lockout.record_failure(self.backend, self.pool, user, client_id=self.client.client_id, flow=self.flow)
@@ -369,13 +412,15 @@ class SignIn:
         are hidden (and fail at step 2 like a wrong password).
         """
         big_a = srp.parse_a(srp_a)
-        if user is None:
+        if user is None:  # SRP carries no password: a user migration trigger cannot run here
             if not self.hides_existence:
                 raise self.unknown_user(username)
+            self.pre_authentication(None, username)
             creds = srp.simulated_credentials(self.backend, self.pool, username)
             session = self.open_session(username, "PASSWORD_VERIFIER")
         else:
             self.precheck(user)
+            self.pre_authentication(user, username)
             creds = self._credentials(user)
             session = self.open_session(user.username, "PASSWORD_VERIFIER", user.sub)
         params = srp.begin(self.backend, session, big_a, creds)

@@ -11,17 +11,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from harness.encoding import b64url
 from harness.engine import events as ev
-from harness.engine import attributes, lockout, sessions
+from harness.engine import attributes, lockout, pre_token, sessions
 from harness.engine.common import seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
 from harness.engine.signing import sign_jwt
-from harness.errors import Err
+from harness.errors import CognitoError, Err
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -202,31 +204,48 @@ def mint_pair(
     auth_time: int | None = None,
     nonce: str | None = None,
     include_id_token: bool = True,
+    source: str | None = None,
+    client_metadata: dict[str, str] | None = None,
+    with_at_hash: bool = False,
 ) -> tuple[str, str | None, dict[str, Any], dict[str, Any] | None]:
     """Sign an access token (and an ID token): (access, id, access claims, id claims).
 
-    Claims and keys are read under the store lock; the RSA signatures, which
-    release the GIL, are made with the lock released so concurrent sign-ins
-    sign on every core instead of queueing behind one another.
+    Claims and keys are read under the store lock, then the pool's pre token
+    generation trigger changes them (:mod:`harness.engine.pre_token`; ``source``
+    and ``client_metadata`` default to the current occasion; the lock is set down
+    while the function runs). The RSA signatures, which release the GIL, are made
+    with the lock released so concurrent sign-ins sign on every core instead of
+    queueing behind one another. ``with_at_hash`` puts the access token's
+    ``at_hash`` in the ID token (the OAuth endpoints' tokens).
     """
     now = backend.clock.now_int()
     auth_time = session.auth_time if session is not None else (auth_time or now)
     access_claims = access_token_claims(backend, pool, client, user, session, now, auth_time, scopes)
-    access_key = pool.keyring.active("access")
-    id_claims = id_key = None
+    id_claims = None
     if include_id_token:
         id_claims = id_token_claims(
             backend, pool, client, user, session, now, auth_time, nonce if nonce is not None else (session.nonce if session else None)
         )
-        id_key = pool.keyring.active("id")
+    pre_token.customize(backend, pool, client, user, access_claims, id_claims, source=source,
+                        client_metadata=client_metadata)
+    access_key = pool.keyring.active("access")
+    id_key = pool.keyring.active("id") if id_claims is not None else None
     with backend.lock_released():  # sign outside the lock (see StoreLock.released)
         access = sign_jwt(access_claims, access_key)
+        if id_claims is not None and with_at_hash:
+            id_claims["at_hash"] = at_hash(access)
         id_token = sign_jwt(id_claims, id_key) if id_claims is not None and id_key is not None else None
     if session is not None:  # keep the session while its tokens live; remember jtis without origin_jti
         sessions.note_token(pool, session, access_claims)
         if id_claims:
             sessions.note_token(pool, session, id_claims)
     return access, id_token, access_claims, id_claims
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC's ``at_hash``: the left half of the access token's SHA-256, base64url."""
+    digest = hashlib.sha256(access_token.encode()).digest()
+    return b64url(digest[: len(digest) // 2])
 
 
 def origin_of(pool: UserPool, claims: dict[str, Any]) -> str | None:
@@ -248,10 +267,14 @@ def authentication_result(
     refresh_token: str | None,
     kind: str = "sign-in",
     flow: str = "",
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Cognito's ``AuthenticationResult`` for a session (with ``refresh_token`` when one was just
-    issued), emitting ``token.issued``."""
-    access, id_token, access_claims, id_claims = mint_pair(backend, pool, client, user, session, session.scopes)
+    issued), emitting ``token.issued``. A refresh runs the pre token generation trigger as
+    ``TokenGeneration_RefreshTokens``."""
+    source = pre_token.REFRESH_TOKENS if kind == "refresh" else None
+    access, id_token, access_claims, id_claims = mint_pair(backend, pool, client, user, session, session.scopes,
+                                                           source=source, client_metadata=client_metadata)
     result: dict[str, Any] = {
         "AccessToken": access,
         "ExpiresIn": access_claims["exp"] - access_claims["iat"],
@@ -294,7 +317,11 @@ def sign_in(
     session.device_key = device_key
     lockout.forget_failures(user)
     backend.events.emit(ev.AUTH_SUCCESS, pool.pool_id, username=user.username, client_id=client.client_id, flow=flow)
-    return authentication_result(backend, pool, client, user, session, refresh_token=token, flow=flow)
+    try:
+        return authentication_result(backend, pool, client, user, session, refresh_token=token, flow=flow)
+    except CognitoError:  # the pre token generation trigger refused: no tokens, so no session either
+        sessions.drop_session(pool, session)
+        raise
 
 
 # --- refresh -----------------------------------------------------------------------
@@ -342,6 +369,7 @@ def refresh(
     *,
     rotate: bool,
     flow: str,
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """New tokens from a refresh token; with ``rotate`` also a new refresh token.
 
@@ -353,7 +381,8 @@ def refresh(
     user = pool.users[pool.user_key(session.username)]
     new_token = sessions.rotate(backend, pool, session, client.refresh_retry_grace_seconds) if rotate else None
     return authentication_result(
-        backend, pool, client, user, session, refresh_token=new_token, kind="refresh", flow=flow
+        backend, pool, client, user, session, refresh_token=new_token, kind="refresh", flow=flow,
+        client_metadata=client_metadata,
     )
 
 

@@ -1,33 +1,49 @@
-"""Lambda triggers: how a pool's LambdaConfig functions are reached and invoked.
+"""Lambda triggers: Cognito's event, its limits and its errors around whatever runs the function.
 
-A pool's ``LambdaConfig.PreSignUp`` holds a Lambda ARN, as in Cognito. The
-harness binds an ARN to a handler in :class:`TriggerRegistry`
-(``backend.triggers``): a Python callable (it receives Cognito's event dict
-and returns it, or mutates it in place) or a loopback HTTP URL (the event is
-POSTed as JSON; the answer is the event with ``response`` filled in; a
-redirect answer is a failed invocation, never followed: see
-:mod:`harness.engine.outbound`).
-:func:`set_trigger` does both at once. An ARN with no bound handler is
-skipped (recorded as a ``trigger.unbound`` event), so pools copied from real
-configurations still work.
+A pool's ``LambdaConfig`` names a Lambda ARN per trigger, as in Cognito. Where
+that ARN runs is a binding in :class:`TriggerRegistry` (``backend.triggers``,
+:mod:`harness.engine.functions.bindings`): the Lambda Invoke API at an endpoint
+(SAM local, LocalStack), a Python or Node handler in the user's code, a
+loopback URL or a Python callable. :func:`set_trigger` points a pool's trigger
+at a binding in one step.
 
-The pool lock is released while the handler runs: a real Lambda runs outside
-Cognito, and the usual PreSignUp auto-link calls AdminLinkProviderForUser back
-over HTTP, which would otherwise deadlock.
+:func:`invoke` is the one door every trigger source uses. It builds Cognito's
+event envelope, runs the function with the store lock set down (a trigger may
+call back into the emulator: the usual PreSignUp auto-link calls
+AdminLinkProviderForUser), and holds it to Cognito's limits: 5 seconds an
+attempt, retried after a timeout or a throttle, three attempts in all
+("If it doesn't and if the call can be retried, Amazon Cognito retries the
+call. After three unsuccessful attempts, the function times out." -- Cognito
+Developer Guide, Lambda triggers, things to know). Outcomes map to Cognito's three errors:
+
+* the function failed -> UserLambdaValidationException "<Trigger> failed with error <message>.";
+* it answered no JSON, or no ``response`` object -> InvalidLambdaResponseException;
+* it could not be invoked, or timed out on every attempt -> UnexpectedLambdaException
+  "<Trigger> invocation failed due to error <detail>." (a timeout's detail is "Socket timeout
+  while invoking Lambda function", as users report it; an ARN nothing runs is AccessDeniedException,
+  what Cognito says of a function it may not invoke, with how to bind one).
+
+Armed trigger faults (``trigger_timeout``, ``trigger_error``, ``trigger_garbage``:
+harness.engine.faults) stand in for an attempt. Every call is one event:
+``trigger.invoked`` (event, response) or ``trigger.failed`` (event, error), both
+with the binding kind, ``outcome``, ``duration_ms`` and each attempt's outcome;
+``trigger.unbound`` for an ARN nothing runs.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-import requests
-
-from harness.engine import outbound
-from harness.engine.events import TRIGGER_FAILED, TRIGGER_INVOKED, TRIGGER_UNBOUND
+from harness.engine.events import FAULT_TRIGGERED, TRIGGER_FAILED, TRIGGER_INVOKED, TRIGGER_UNBOUND
+from harness.engine.faults import Fault
+from harness.engine.functions.bindings import Binding, TriggerRegistry, binding_kind
+from harness.engine.functions.outcomes import (BadAnswer, FunctionFailed, FunctionThrottled, FunctionTimedOut,
+                                               FunctionUnreachable, Invocation)
 from harness.errors import CognitoError, Err
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,9 +58,13 @@ TRIGGER_NAMES = (
 )
 """The LambdaConfig members that name a function (``PreTokenGenerationConfig``, ``CustomSMSSender`` and
 ``CustomEmailSender`` hold it as ``LambdaArn``)."""
-HTTP_TIMEOUT = 10.0
+VERSIONED = {"PreTokenGeneration": ("PreTokenGenerationConfig", ("V1_0", "V2_0", "V3_0")),
+             "CustomSMSSender": ("CustomSMSSender", ("V1_0",)),
+             "CustomEmailSender": ("CustomEmailSender", ("V1_0",))}
+"""Triggers whose LambdaConfig member is ``{LambdaArn, LambdaVersion}`` (PreTokenGeneration keeps its
+plain ARN member too, as DescribeUserPool shows it)."""
 
-Handler = Callable[[dict[str, Any]], Any]
+Handler = Callable[..., Any]
 
 
 @dataclass
@@ -57,63 +77,49 @@ class PreSignUpResponse:
     invoked: bool = False  # False when the pool has no (bound) PreSignUp trigger
 
 
-class TriggerRegistry:
-    """Lambda ARN -> Python callable or loopback URL, for one emulator."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._handlers: dict[str, Handler | str] = {}
-
-    def bind(self, arn: str, handler: Handler | str) -> None:
-        if isinstance(handler, str):
-            check_loopback_url(handler)
-        elif not callable(handler):
-            raise TypeError("a trigger handler is a callable or a loopback http(s) URL")
-        with self._lock:
-            self._handlers[arn] = handler
-
-    def unbind(self, arn: str) -> bool:
-        with self._lock:
-            return self._handlers.pop(arn, None) is not None
-
-    def get(self, arn: str) -> Handler | str | None:
-        with self._lock:
-            return self._handlers.get(arn)
-
-    def describe(self) -> dict[str, str]:
-        with self._lock:
-            return {arn: h if isinstance(h, str) else f"python:{getattr(h, '__qualname__', repr(h))}"
-                    for arn, h in self._handlers.items()}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._handlers.clear()
-
-
-def check_loopback_url(url: str) -> None:
-    if not outbound.is_loopback_url(url):
-        raise ValueError(f"trigger URL must be http(s) on loopback (127.0.0.1/localhost), got {url!r}")
-
-
 def trigger_arn(pool: UserPool, trigger: str) -> str:
     return f"arn:aws:lambda:{pool.region}:{pool.account_id}:function:harness-{pool.pool_id}-{trigger}"
 
 
-def set_trigger(backend: Backend, pool_id: str, trigger: str, handler: Handler | str | None) -> str | None:
-    """Point the pool's ``LambdaConfig[trigger]`` at a handler (None removes it); returns the ARN."""
+def set_trigger(backend: Backend, pool_id: str, trigger: str, handler: Handler | str | Binding | None, *,
+                arn: str | None = None, version: str | None = None, base: Path | None = None) -> str | None:
+    """Point the pool's ``LambdaConfig[trigger]`` at a function and bind it; returns the ARN (None: removed).
+
+    ``handler``: a binding (harness.engine.functions.bindings: ``lambda:URL``, ``python:module:function``,
+    ``node:path/index.handler``, a loopback URL, a callable), or None to remove the trigger. ``arn``: the
+    function's ARN (default: one the harness makes for this pool and trigger). ``version``: ``LambdaVersion``
+    of PreTokenGeneration (V1_0, V2_0, V3_0) and the custom senders (V1_0). ValueError for a bad name.
+    """
     if trigger not in TRIGGER_NAMES:
         raise ValueError(f"unsupported trigger {trigger!r}; expected one of {', '.join(TRIGGER_NAMES)}")
+    if version is not None and version not in VERSIONED.get(trigger, ("", ()))[1]:
+        allowed = VERSIONED.get(trigger, ("", ()))[1]
+        raise ValueError(f"{trigger} has no LambdaVersion {version!r}"
+                         + (f"; expected one of {', '.join(allowed)}" if allowed else " (it is not versioned)"))
     with backend.transaction():
         pool = backend.pool(pool_id)
         if handler is None:
-            arn = pool.lambda_config.pop(trigger, None)
-            if arn:
-                backend.triggers.unbind(arn)
+            old = function_arn(pool, trigger)
+            for member in {trigger, VERSIONED.get(trigger, (trigger,))[0]}:
+                pool.lambda_config.pop(member, None)
+            if old:
+                backend.triggers.unbind(old)
             return None
-        arn = trigger_arn(pool, trigger)
-        backend.triggers.bind(arn, handler)
+        target = arn or trigger_arn(pool, trigger)
+        backend.triggers.bind(target, handler, base)
+        set_function_arn(pool, trigger, target, version)
+        return target
+
+
+def set_function_arn(pool: UserPool, trigger: str, arn: str, version: str | None = None) -> None:
+    """Write ``arn`` into the pool's LambdaConfig the way Cognito holds that trigger."""
+    member, versions = VERSIONED.get(trigger, (trigger, ()))
+    if trigger == "PreTokenGeneration":
+        pool.lambda_config["PreTokenGeneration"] = arn
+    if versions:
+        pool.lambda_config[member] = {"LambdaVersion": version or versions[0], "LambdaArn": arn}
+    else:
         pool.lambda_config[trigger] = arn
-        return arn
 
 
 def trigger_event(pool: UserPool, source: str, username: str, client_id: str | None,
@@ -141,49 +147,6 @@ def function_arn(pool: UserPool, trigger: str) -> str | None:
     return str(value) if value else None
 
 
-def _invoke_http(url: str, event: dict[str, Any], trigger: str) -> dict[str, Any]:
-    try:
-        answer = outbound.post(url, HTTP_TIMEOUT, json=event)
-    except outbound.OutboundRefused as exc:
-        raise Err.LAMBDA_UNEXPECTED.error(trigger=trigger, detail=str(exc)) from None
-    except requests.RequestException as exc:
-        raise Err.LAMBDA_UNEXPECTED.error(trigger=trigger, detail=type(exc).__name__) from None
-    if answer.status_code >= 400:
-        try:
-            body = answer.json()
-            message = body.get("errorMessage") or body.get("message") or answer.text
-        except ValueError:
-            message = answer.text
-        raise _TriggerRaised(str(message).strip() or f"HTTP {answer.status_code}")
-    try:
-        result = answer.json()
-    except ValueError:
-        raise Err.LAMBDA_BAD_RESPONSE.error() from None
-    if not isinstance(result, dict):
-        raise Err.LAMBDA_BAD_RESPONSE.error()
-    return result
-
-
-class _TriggerRaised(Exception):
-    """The trigger reported an error (Lambda's errorMessage)."""
-
-
-def _invoke(handler: Handler | str, event: dict[str, Any], trigger: str) -> dict[str, Any]:
-    if isinstance(handler, str):
-        return _invoke_http(handler, event, trigger)
-    try:
-        result = handler(event)
-    except CognitoError:
-        raise
-    except Exception as exc:  # the trigger's own error, as a Lambda error message
-        raise _TriggerRaised(str(exc) or type(exc).__name__) from None
-    if result is None:
-        return event
-    if not isinstance(result, dict):
-        raise Err.LAMBDA_BAD_RESPONSE.error()
-    return result
-
-
 def _flag(response: dict[str, Any], name: str) -> bool:
     value = response.get(name, False)
     if isinstance(value, str):
@@ -193,39 +156,118 @@ def _flag(response: dict[str, Any], name: str) -> bool:
     raise Err.LAMBDA_BAD_RESPONSE.error()
 
 
+@dataclass
+class Attempt:
+    """One attempt to run the function: what it came to and how long it took."""
+
+    outcome: str  # ok | error | timeout | throttled | unreachable | garbage
+    duration_ms: float
+    answer: Any = None
+    error: Exception | None = None
+    fault_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"outcome": self.outcome, "duration_ms": self.duration_ms}
+        if self.fault_id is not None:
+            out["fault_id"] = self.fault_id
+        return out
+
+
+RETRIED = ("timeout", "throttled")
+
+
+def _faulted(backend: Backend, fault: Fault, trigger: str) -> Exception:
+    """What an armed trigger fault makes of this attempt (the function is not run)."""
+    backend.events.emit(FAULT_TRIGGERED, None, kind=fault.kind, trigger=trigger, fault_id=fault.id)
+    if fault.kind == "trigger_timeout":
+        return FunctionTimedOut()
+    if fault.kind == "trigger_error":
+        return FunctionFailed(fault.message or "cognito-harness injected trigger_error fault", "InjectedFault")
+    return BadAnswer()
+
+
+def _attempt(backend: Backend, binding: Binding, trigger: str, call: Invocation) -> Attempt:
+    started = time.monotonic()
+    fault = backend.faults.on_trigger(trigger)
+    try:
+        if fault is not None:
+            raise _faulted(backend, fault, trigger)
+        answer = backend.triggers.run(binding, call)
+        outcome, error = "ok", None
+    except FunctionFailed as exc:
+        answer, outcome, error = None, "error", exc
+    except CognitoError as exc:  # a harness callable may raise Cognito's own error: it passes through
+        answer, outcome, error = None, "error", exc
+    except FunctionTimedOut as exc:
+        answer, outcome, error = None, "timeout", exc
+    except FunctionThrottled as exc:
+        answer, outcome, error = None, "throttled", exc
+    except FunctionUnreachable as exc:
+        answer, outcome, error = None, "unreachable", exc
+    except BadAnswer as exc:
+        answer, outcome, error = None, "garbage", exc
+    duration = round((time.monotonic() - started) * 1000, 3)
+    return Attempt(outcome, duration, answer, error, fault.id if fault is not None else None)
+
+
+def _error_of(trigger: str, last: Attempt) -> CognitoError:
+    """Cognito's error for the attempt the trigger ended on."""
+    error = last.error
+    if isinstance(error, CognitoError):
+        return error
+    if isinstance(error, FunctionFailed):
+        return Err.LAMBDA_FAILED.error(trigger=trigger, message=error.message)
+    if isinstance(error, FunctionTimedOut):
+        return Err.LAMBDA_TIMED_OUT.error(trigger=trigger)
+    if isinstance(error, (FunctionThrottled, FunctionUnreachable)):
+        return Err.LAMBDA_UNEXPECTED.error(trigger=trigger, detail=error.detail)
+    return Err.LAMBDA_BAD_RESPONSE.error()
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
 def invoke(backend: Backend, pool: UserPool, trigger: str, source: str, *, username: str, client_id: str | None,
            request: dict[str, Any], response: dict[str, Any], version: str = "1") -> dict[str, Any] | None:
     """Run the pool's ``trigger`` for ``source`` and return the ``response`` object it answered.
 
-    None when the pool has no such trigger, or its ARN is bound to nothing (a
-    ``trigger.unbound`` event). The store lock is set down while the function
-    runs. Raises Cognito's errors: UserLambdaValidationException "<Trigger>
-    failed with error <message>." when the function fails, InvalidLambdaResponseException
-    for an answer without a ``response`` object, UnexpectedLambdaException when it
-    cannot be reached. Every invocation is a ``trigger.invoked`` / ``trigger.failed`` event.
+    None when the pool has no such trigger. The store lock is set down while the function runs; a
+    timeout or a throttle is retried up to ``backend.triggers.attempts`` attempts in all. Raises
+    Cognito's errors (module docstring); an ARN nothing runs is UnexpectedLambdaException with how to
+    bind it (a ``trigger.unbound`` event). Every call is a ``trigger.invoked`` / ``trigger.failed`` event.
     """
     arn = function_arn(pool, trigger)
     if not arn:
         return None
-    handler = backend.triggers.get(arn)
-    if handler is None:
-        backend.events.emit(TRIGGER_UNBOUND, pool.pool_id, trigger=trigger, arn=arn, source=source)
-        return None
+    registry: TriggerRegistry = backend.triggers
+    binding = registry.resolve(pool.pool_id, arn)
+    if binding is None:
+        backend.events.emit(TRIGGER_UNBOUND, pool.pool_id, trigger=trigger, arn=arn, source=source,
+                            username=username, outcome="unbound")
+        raise Err.LAMBDA_NOT_BOUND.error(trigger=trigger, arn=arn)
     event = trigger_event(pool, source, username, client_id, request, response, version)
-    try:
-        with backend.lock_released():  # the trigger may call back into the emulator
-            result = _invoke(handler, copy.deepcopy(event), trigger)
-    except _TriggerRaised as exc:
-        backend.events.emit(TRIGGER_FAILED, pool.pool_id, trigger=trigger, source=source,
-                            username=username, error=str(exc))
-        raise Err.LAMBDA_FAILED.error(trigger=trigger, message=str(exc)) from None
-    answered = result.get("response")
-    if not isinstance(answered, dict):
-        raise Err.LAMBDA_BAD_RESPONSE.error()
-    backend.events.emit(TRIGGER_INVOKED, pool.pool_id, trigger=trigger, source=source, username=username,
-                        event=json.loads(json.dumps(event, default=str)),
-                        response=json.loads(json.dumps(answered, default=str)))
-    return answered
+    attempts: list[Attempt] = []
+    with backend.lock_released():  # the trigger may call back into the emulator
+        for _ in range(max(1, registry.attempts)):
+            call = registry.invocation(pool.pool_id, arn, copy.deepcopy(event))
+            attempts.append(_attempt(backend, binding, trigger, call))
+            if attempts[-1].outcome not in RETRIED:
+                break
+    last = attempts[-1]
+    answered = last.answer.get("response") if last.outcome == "ok" and isinstance(last.answer, dict) else None
+    facts = {"trigger": trigger, "source": source, "username": username, "arn": arn,
+             "binding": binding_kind(binding), "target": str(binding), "event": _as_json(event),
+             "duration_ms": round(sum(a.duration_ms for a in attempts), 3),
+             "attempts": [a.to_dict() for a in attempts]}
+    if isinstance(answered, dict):
+        backend.events.emit(TRIGGER_INVOKED, pool.pool_id, outcome="ok", response=_as_json(answered), **facts)
+        return answered
+    error = _error_of(trigger, last) if last.outcome != "ok" else Err.LAMBDA_BAD_RESPONSE.error()
+    outcome = last.outcome if last.outcome != "ok" else "bad_response"
+    backend.events.emit(TRIGGER_FAILED, pool.pool_id, outcome=outcome, error=error.type, message=error.message,
+                        answer=_as_json(last.answer) if outcome == "bad_response" else None, **facts)
+    raise error
 
 
 def run_pre_signup(
@@ -258,4 +300,4 @@ def run_pre_signup(
 
 
 __all__ = ["PreSignUpResponse", "TriggerRegistry", "invoke", "trigger_event", "function_arn", "run_pre_signup",
-           "set_trigger", "trigger_arn", "TRIGGER_NAMES"]
+           "set_function_arn", "set_trigger", "trigger_arn", "TRIGGER_NAMES"]

@@ -20,6 +20,7 @@ The format (``fixtures/pools/default.toml`` is a complete, commented example)::
     [[pool.custom_attributes]]          # name (without "custom:"), type, mutable, min/max
     [pool.email] / [pool.sms]           # EmailConfiguration / SmsConfiguration (harness/pooldef/mfa.py);
                                         # mfa = "OFF" | "ON" | "OPTIONAL", mfa_factors = ["totp", "sms", "email"]
+    [pool.triggers]                     # LambdaConfig and where each function runs (harness/pooldef/triggers.py)
     [tenants]                           # names = [...]: expands "{tenant}" in group names
     [[groups]]                          # name, description, precedence, role_arn
     [clients.<name>]                    # generate_secret, explicit_auth_flows, OAuth settings, ...
@@ -49,6 +50,7 @@ from harness.errors import CognitoError
 from harness.pooldef.mfa import MFA_MODES, email_configuration, mfa_settings, sms_configuration
 from harness.pooldef.reader import DefinitionTable, PoolDefinitionError
 from harness.pooldef.users import GENERATED_PASSWORD, UserHandle, UserMaker
+from harness.pooldef.triggers import apply_triggers
 from harness.protocol import validate_input
 
 DEFAULT_POOL_NAME = "default.toml"
@@ -165,6 +167,7 @@ class _Builder:
         schema = [_Builder.custom_attribute(a) for a in t.tables("custom_attributes")]
         if schema:
             params["Schema"] = schema
+        t.used.add("triggers")  # applied once the pool exists (harness/pooldef/triggers.py)
         t.done()
         return params, issuer, mfa_config
 
@@ -368,6 +371,7 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
             builder.call(pool_table.key("mfa_factors"), "SetUserPoolMfaConfig", {"UserPoolId": pool_id, **mfa_config})
         pool = backend.pool(pool_id)
         pool.issuer_mode = issuer or file_issuer
+        apply_triggers(backend, pool_id, pool_table, Path(file).parent if Path(file).is_file() else None)
         groups = builder.groups(pool_id, group_tables, tenants)
         clients: dict[str, ClientHandle] = {}
         if client_root is not None:

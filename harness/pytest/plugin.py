@@ -20,12 +20,17 @@ Fixtures:
 * ``cognito_clock``, ``cognito_mailbox``, ``cognito_faults``: the clock, mailbox and
   fault views (clock set back to real time and faults cleared after the test).
 * ``cognito_idp``: a real boto3 ``cognito-idp`` client pointed at the emulator.
+* ``cognito_triggers``: bind the pool's Lambda triggers for one test
+  (``cognito_triggers.bind("PreSignUp", fn)``; ``fn(event)`` or ``fn(event, context)``, or a
+  ``python:``/``node:``/``lambda:``/URL binding string); ``invocations()`` lists what they saw.
+  ARNs bound to nothing go to ``--cognito-lambda-endpoint`` / ``$AWS_ENDPOINT_URL_LAMBDA`` if set.
 
 Importing this module starts nothing; the emulator starts when a test first asks for it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +40,7 @@ from types import SimpleNamespace
 import pytest
 
 DEFAULT_SEED = 1234
+LAMBDA_ENDPOINT_ENV = "AWS_ENDPOINT_URL_LAMBDA"
 
 
 # The runner's pytest mode (``pytest --cognito-target spec.toml``) lives in its own
@@ -50,11 +56,12 @@ def _emulator() -> SimpleNamespace:
     faker, cryptography, the engine) takes about a second to import.
     """
     from harness import control, pooldef, server
-    from harness.engine import common
+    from harness.engine import common, triggers
 
     return SimpleNamespace(Emulator=server.Emulator, Control=control.Control, load_pool=pooldef.load_pool,
                            secret_hash=common.secret_hash, ClockControl=control.ClockControl,
-                           MailboxControl=control.MailboxControl, FaultControl=control.FaultControl)
+                           MailboxControl=control.MailboxControl, FaultControl=control.FaultControl,
+                           set_trigger=triggers.set_trigger)
 
 
 # --- options -----------------------------------------------------------------------------------
@@ -73,6 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         default=None,
         help="pool definition TOML that cognito_pool loads (default: fixtures/pools/default.toml)",
+    )
+    group.addoption(
+        "--cognito-lambda-endpoint",
+        metavar="URL",
+        default=None,
+        help=f"Lambda Invoke API on loopback (sam local start-lambda, LocalStack) for trigger ARNs bound to "
+             f"nothing else (default ${LAMBDA_ENDPOINT_ENV})",
     )
 
 
@@ -115,6 +129,39 @@ class CognitoPool:
         return response["AuthenticationResult"]
 
 
+@dataclass
+class TriggerBindings:
+    """The pool's Lambda triggers for one test: bind a callable or a handler, read what they saw."""
+
+    pool: CognitoPool
+    backend: Any
+    bound: list[str] = field(default_factory=list)
+
+    def bind(self, trigger: str, handler: Any, *, arn: str | None = None, version: str | None = None) -> str:
+        """Point ``LambdaConfig[trigger]`` at ``handler``; returns the function's ARN.
+
+        ``handler``: ``fn(event)`` / ``fn(event, context)`` returning the event (or None after changing
+        it in place), or ``"python:module:function"``, ``"node:path/index.handler"``,
+        ``"lambda:http://127.0.0.1:3001"``, a loopback URL. ``version``: PreTokenGeneration's
+        LambdaVersion (V1_0, V2_0, V3_0).
+        """
+        bound = _emulator().set_trigger(self.backend, self.pool.pool_id, trigger, handler, arn=arn, version=version)
+        self.bound.append(trigger)
+        return bound
+
+    def unbind(self, trigger: str) -> None:
+        _emulator().set_trigger(self.backend, self.pool.pool_id, trigger, None)
+
+    def invocations(self, trigger: str | None = None) -> list[dict[str, Any]]:
+        """The pool's ``trigger.invoked`` / ``trigger.failed`` / ``trigger.unbound`` events' data, oldest first."""
+        match = {} if trigger is None else {"trigger": trigger}
+        return [{"type": e.type, **e.data} for e in self.backend.events.list("trigger.*", self.pool.pool_id, **match)]
+
+    def set_timeout(self, seconds: float) -> None:
+        """Tests only: wait ``seconds`` for a function instead of Cognito's 5 (put back after the test)."""
+        self.backend.triggers.timeout = seconds
+
+
 # --- fixtures --------------------------------------------------------------------------------------
 
 
@@ -126,7 +173,8 @@ def _seed(config: pytest.Config) -> int:
 @pytest.fixture(scope="session")
 def cognito_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
     """One in-process emulator for the session, on a free 127.0.0.1 port."""
-    emulator = _emulator().Emulator.start(seed=_seed(request.config))
+    endpoint = request.config.getoption("cognito_lambda_endpoint", None) or os.environ.get(LAMBDA_ENDPOINT_ENV)
+    emulator = _emulator().Emulator.start(seed=_seed(request.config), lambda_endpoint=endpoint or None)
     try:
         yield emulator
     finally:
@@ -179,6 +227,17 @@ def cognito_clock(cognito_control: Any) -> Iterator[Any]:
 def cognito_mailbox(cognito_control: Any) -> Any:
     """Every email/SMS the pool sent (``messages``, ``latest``, ``latest_code``, ``clear``)."""
     return _emulator().MailboxControl(cognito_control)
+
+
+@pytest.fixture()
+def cognito_triggers(cognito_pool: CognitoPool, cognito_emulator: Any) -> Iterator[TriggerBindings]:
+    """Bind the pool's Lambda triggers (:class:`TriggerBindings`); unbound and 5 s again after the test."""
+    bindings = TriggerBindings(cognito_pool, cognito_emulator.backend)
+    timeout = cognito_emulator.backend.triggers.timeout
+    yield bindings
+    cognito_emulator.backend.triggers.timeout = timeout
+    for trigger in dict.fromkeys(bindings.bound):
+        bindings.unbind(trigger)
 
 
 @pytest.fixture()

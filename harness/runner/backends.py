@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.config import Config
@@ -26,7 +27,10 @@ from harness.pooldef.shape import PoolShape
 from harness.pooldef.build import (DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError, PoolHandle, build_pool,
                              create_pool_params, default_pool_path, inline_layout, layered, mfa_config_params,
                              read_definition, with_custom_attributes)
+from harness.results import Evidence
 from harness.runner.spec import TargetSpec
+from harness.runner.spec_triggers_model import TriggerBinding
+from harness.runner.trigger_bindings import BoundTriggers
 from harness.runner.users import scenario_seed
 from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS, Emulator
 
@@ -52,6 +56,8 @@ class PoolPlan:
     inline: dict[str, Any] | None = None  # the spec's own [pool] keys, when it describes the pool inline
     inline_source: str = ""  # "<spec file> [pool]", for errors
     aws_endpoints: bool = False  # AWS endpoint mode: the pool's issuer is https://cognito-idp.<region>.amazonaws.com/<id>
+    triggers: tuple[TriggerBinding, ...] = ()  # the spec's [triggers.*]: the app's functions, bound to the pool
+    spec_dir: str = ""
 
     @classmethod
     def for_spec(cls, spec: TargetSpec) -> PoolPlan:
@@ -65,7 +71,8 @@ class PoolPlan:
         path = spec.pool_definition_path()
         return cls(groups=groups, custom_attributes=attrs, definition_path=str(path) if path else None,
                    client=spec.pool.client, inline=spec.pool.inline, inline_source=f"{spec.path} [pool]",
-                   aws_endpoints=spec.aws.endpoints)
+                   aws_endpoints=spec.aws.endpoints, triggers=tuple(spec.triggers.bindings.values()),
+                   spec_dir=str(spec.spec_dir))
 
     def path(self) -> str:
         """Where the definition comes from: the spec's inline [pool] (over a file it names), a definition
@@ -117,6 +124,7 @@ class PoolPlan:
             "inline": self.inline is not None,
             "tenancy_groups": list(self.groups),
             "custom_attributes": list(self.custom_attributes),
+            "triggers": {b.trigger: b.describe() for b in self.triggers},
         }
 
 
@@ -171,6 +179,14 @@ class PoolBackend:
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
+    def target_env(self) -> dict[str, str]:
+        """Variables the launched app receives from the backend (the run directory its triggers share)."""
+        return {}
+
+    def function_logs(self) -> list[Evidence]:
+        """The output of the app's trigger functions the backend ran (their CloudWatch, in a real pool)."""
+        return []
+
     def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
         raise NotImplementedError
 
@@ -196,6 +212,14 @@ class EmulatorBackend(PoolBackend):
         self.region = region
         self.emulator: Any = None
         self._loaded: tuple[int, dict[str, Any], PoolCoordinates] | None = None
+        self.functions = BoundTriggers(plan.triggers, Path(plan.spec_dir or "."))
+
+    def target_env(self) -> dict[str, str]:
+        return self.functions.target_env() if self.plan.triggers else {}
+
+    def function_logs(self) -> list[Evidence]:
+        return [Evidence("log", f"trigger function {trigger} (its output)", {"output": text})
+                for trigger, text in self.functions.logs().items() if text]
 
     def start(self) -> None:
         self.emulator = Emulator.start(seed=self.seed, region=self.region)
@@ -209,6 +233,7 @@ class EmulatorBackend(PoolBackend):
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
+        self.functions.stop()
 
     def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
         """Fresh pool state: reset to ``seed`` and load the definition, then freeze the clock at the
@@ -256,7 +281,7 @@ class EmulatorBackend(PoolBackend):
         if not other_id:  # client_id-confusion checks need a second client of the same pool
             other_id = self.idp.create_user_pool_client(**_client_params(handle.pool_id, OTHER_CLIENT))[
                 "UserPoolClient"]["ClientId"]
-        return PoolCoordinates(
+        coords = PoolCoordinates(
             region=handle.region,
             pool_id=handle.pool_id,
             client_id=app.client_id,
@@ -268,6 +293,8 @@ class EmulatorBackend(PoolBackend):
             other_client_id=other_id,
             other_client_secret=other_secret,
         )
+        self.functions.bind(self.emulator.backend, coords)  # the spec's [triggers.*], before the snapshot
+        return coords
 
     def now(self) -> float:
         return self.control.now()

@@ -12,11 +12,8 @@ evidence is complete.
 from __future__ import annotations
 
 import contextlib
-import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import jwt
 from botocore import xform_name
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -29,6 +26,7 @@ from harness.protocol import operation_model
 from harness.results import Evidence, StepRecord
 from harness.runner.mfa import PoolMfa
 from harness.runner.scenario import Failure, Scenario, Skip
+from harness.runner.token_view import Tokens, claims_of, decode_unverified
 from harness.runner.target import (
     HarnessError,
     TargetClient,
@@ -44,33 +42,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.runner.backends import PoolBackend
     from harness.coordinates import PoolCoordinates
     from harness.runner.spec import TargetSpec
-
-
-@dataclass
-class Tokens:
-    access_token: str
-    id_token: str
-    refresh_token: str | None
-    expires_in: int = 0
-
-    def get(self, kind: str) -> str:
-        return {"access": self.access_token, "id": self.id_token}[kind]
-
-
-def decode_unverified(token: str) -> dict[str, Any]:
-    """Header and claims of a JWT without verifying it (for evidence); notes when it does not parse."""
-    out: dict[str, Any] = {"length": len(token), "segments": token.count(".") + 1}
-    try:
-        out["header"] = jwt.get_unverified_header(token)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is evidence
-        out["header_error"] = str(exc)
-    try:
-        out["claims"] = jwt.decode(token, options={"verify_signature": False, "verify_exp": False,
-                                                   "verify_aud": False, "verify_iat": False, "verify_nbf": False})
-    except Exception as exc:  # noqa: BLE001
-        out["claims_error"] = str(exc)
-    out["signature_chars"] = len(token.rsplit(".", 1)[-1]) if "." in token else 0
-    return out
 
 
 class ScenarioContext:
@@ -207,6 +178,23 @@ class ScenarioContext:
         if record:
             self.add_evidence(Evidence("event", f"events {type_ or '*'} ({len(found)})",
                                        {"type": type_, "since": since, "match": match, "events": found}))
+        return found
+
+    def trigger_calls(self, title: str, trigger: str | None = None, since: int | None = None) -> list[dict[str, Any]]:
+        """The pool's Lambda trigger invocations since ``since`` (default: the scenario's start), ``trigger``'s
+        only when given: what each function saw and answered (``trigger.invoked``, with the event and the
+        response) or how it failed (``trigger.failed``), recorded as one piece of evidence under ``title``.
+        Empty on a backend without the control plane (its invocations are not observable)."""
+        if self.control is None:
+            return []
+        start = self._event_mark if since is None else since
+        match = {"trigger": trigger} if trigger else {}
+        found = [e for kind in ("trigger.invoked", "trigger.failed")
+                 for e in self.control.events(kind, start, self.pool.pool_id, **match)]
+        found.sort(key=lambda e: e.get("seq", 0))
+        shown = mask_data(found) if self.spec.evidence.mask_secrets else found
+        self.add_evidence(Evidence("event", f"trigger invocations: {title} ({len(found)})",
+                                   {"trigger": trigger, "since": start, "invocations": shown}))
         return found
 
     # --- outcomes ------------------------------------------------------------------------------
@@ -491,10 +479,6 @@ class ScenarioContext:
 
 def _codes(codes: list[int]) -> str:
     return "/".join(str(c) for c in codes)
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    return json.loads(b64url_decode(token.split(".")[1]))
 
 
 __all__ = ["ScenarioContext", "TestUser", "Tokens", "UserFactory", "b64url", "b64url_decode", "claims_of",

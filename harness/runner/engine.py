@@ -219,6 +219,9 @@ class Runner:
             overlay = self._start_aws_endpoints(self.coords)
         except (AwsEndpointError, OSError) as exc:
             return f"AWS endpoint mode could not start: {exc}"
+        if self.backend.target_env():  # the run directory the app shares with its bound triggers
+            overlay = overlay or LaunchOverlay()
+            overlay.env.update(self.backend.target_env())
         self.target = make_target(self.spec, self.coords, overlay)
         try:
             self.target.start()
@@ -247,6 +250,7 @@ class Runner:
             result.target_logs.extend(self.aws.evidence())
             self.aws.stop()
         if self.backend is not None:
+            result.target_logs.extend(self.backend.function_logs())  # what the app's bound triggers printed
             self.backend.stop()
 
     # --- one scenario --------------------------------------------------------------------------

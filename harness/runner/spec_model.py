@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.runner.spec_triggers_model import TriggersSpec
+
 # Requests the scenarios know by name. Scenarios needing one the spec lacks are SKIPPED.
 REQUEST_NAMES: dict[str, str] = {
     "protected": "any endpoint that needs a valid token (token-validation checks)",
@@ -46,10 +48,18 @@ REQUEST_NAMES: dict[str, str] = {
     "totp_enroll_begin": "a signed-in user starts TOTP enrolment (AssociateSoftwareToken with their access token); "
                          "totp_secret points at the secret",
     "totp_enroll_finish": "a signed-in user verifies their first TOTP code ({code}) and turns TOTP MFA on",
+    # triggers (the triggers family): roles kept in the app's own store, custom-auth challenges
+    "tenant_role_grant": "the app's provisioning endpoint: gives user {sub} the role {role} (admin or member) in "
+                         "tenant {tenant} in the app's own store, where its pre token generation trigger reads roles",
+    "custom_login": "starts the app's CUSTOM_AUTH sign-in for {username}; returns the first challenge (its name and "
+                    "session at the challenge / challenge_session pointers)",
+    "custom_login_answer": "answers the current custom challenge with {answer} ({session}); returns the next "
+                           "challenge or tokens",
 }
 
 # Requests that answer a login step: they may carry a challenge instead of tokens.
-LOGIN_STEPS = ("login", "login_mfa", "login_mfa_select", "login_mfa_setup_begin", "login_mfa_setup_finish")
+LOGIN_STEPS = ("login", "login_mfa", "login_mfa_select", "login_mfa_setup_begin", "login_mfa_setup_finish",
+               "custom_login", "custom_login_answer")
 # Requests that answer a challenge of the app's login (they need [requests.login].challenge).
 CHALLENGE_ANSWERS = ("login_mfa", "login_mfa_select", "login_mfa_setup_begin", "login_mfa_setup_finish")
 # Requests that hand out a new authenticator's secret (totp_secret is required there).
@@ -57,7 +67,7 @@ TOTP_SECRET_REQUESTS = ("login_mfa_setup_begin", "totp_enroll_begin")
 
 # Requests that do not present the signed-in user's token unless the spec says so.
 UNAUTHENTICATED_BY_DEFAULT = {"signup", "confirm", "resend", "login", "refresh", "forgot_password", "reset_password",
-                              "federated_callback", *CHALLENGE_ANSWERS}
+                              "federated_callback", "custom_login", "custom_login_answer", *CHALLENGE_ANSWERS}
 
 # Placeholders a request template may use; scenarios fill them in.
 PLACEHOLDERS = {
@@ -65,6 +75,7 @@ PLACEHOLDERS = {
     "access_token", "id_token", "refresh_token", "client_id", "pool_id", "region", "user_key",
     "phone_number", "preferred_username",  # the test person's seeded E.164 number and alias handle
     "session", "challenge", "factor",  # an MFA challenge's session handle and name, the factor chosen
+    "role", "answer",  # a role in the app's own store (tenant_role_grant), a custom challenge's answer
 }
 COMMAND_PLACEHOLDERS = {"python", "spec_dir", "port"}
 TOKEN_POINTERS = ("access_token", "id_token", "refresh_token")
@@ -349,6 +360,7 @@ class TargetSpec:
     evidence: EvidenceSection = field(default_factory=EvidenceSection)
     aws: AwsSection = field(default_factory=AwsSection)
     checks: dict[str, CheckSection] = field(default_factory=dict)  # check id -> [checks."ID"]
+    triggers: TriggersSpec = field(default_factory=TriggersSpec)  # [triggers.*], [legacy], [custom_auth]
 
     @property
     def name(self) -> str:

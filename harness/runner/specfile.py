@@ -27,6 +27,7 @@ from harness.runner.spec_sections import (
     parse_target,
     parse_tenancy,
 )
+from harness.runner.spec_triggers import anchor_handlers, parse_triggers
 
 
 def validate_check_ids(spec: TargetSpec, known: Iterable[str]) -> None:
@@ -42,7 +43,7 @@ def parse_data(data: dict[str, Any], path: str | Path, sha256: str = "") -> Targ
     """Build a :class:`TargetSpec` from decoded TOML (errors name ``path``)."""
     path = Path(path)
     top = SpecTable(path, "", data, {"target", "auth", "requests", "tenancy", "limits", "pool", "evidence", "extends",
-                                   "hosted_ui", "aws", "checks"})
+                                   "hosted_ui", "aws", "checks", "triggers", "legacy", "custom_auth"})
     if "target" not in data:
         raise SpecError(path, "[target]", "a [target] table with at least name and command or base_url",
                         has_got=False)
@@ -65,6 +66,7 @@ def parse_data(data: dict[str, Any], path: str | Path, sha256: str = "") -> Targ
         evidence=parse_evidence(path, data.get("evidence", {})),
         aws=parse_aws(path, data.get("aws", {}), target),
         checks=parse_checks(path, data.get("checks", {}), requests),
+        triggers=parse_triggers(path, data),
     )
 
 
@@ -98,6 +100,7 @@ def _anchor_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     out = dict(data)
     if target:
         out["target"] = target
+    out = anchor_handlers(out, base_dir)
     pool = data.get("pool")
     if isinstance(pool, dict) and isinstance(pool.get("definition"), str):
         out["pool"] = {**pool, "definition": str((base_dir / pool["definition"]).resolve())}

@@ -27,7 +27,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Callable
 from urllib.parse import urlencode, urlsplit
 
-from harness.engine import oauth, oauth_tokens
+from harness.engine import hosted_login, oauth, oauth_tokens
 from harness.engine.store import Backend
 from harness.web.http import Request, Response, Router
 
@@ -203,12 +203,12 @@ def install(router: Router, backend: Backend) -> None:
     def login(request: Request, pool_id: str) -> Response:
         params = _params(request)
         if request.method == "GET":
-            return render(backend, pool_id, oauth.login_form(backend, pool_id, params, _cookie(request)), request)
+            return render(backend, pool_id, hosted_login.login_form(backend, pool_id, params, _cookie(request)), request)
         form = _form(request)
         if form is None:
             return _page("An error was encountered with the requested page.",
                          '<p id="error">invalid_request</p>', 400)
-        outcome = oauth.login_submit(backend, pool_id, params, form, csrf_valid=_csrf_valid(request, form))
+        outcome = hosted_login.login_submit(backend, pool_id, params, form, csrf_valid=_csrf_valid(request, form))
         return render(backend, pool_id, outcome, request)
 
     @on("GET|POST", "/oauth2/idpresponse")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import codes, mfa, tokens, users
+from harness.engine import codes, mfa, tokens, trigger_sources, users
 from harness.engine.common import require_user
 from harness.engine.messaging import deliver
 from harness.engine.models import User, UserPool
@@ -66,17 +66,27 @@ def _invite_channels(requested: list[str] | None, values: dict[str, str]) -> lis
 
 
 def _send_invite(
-    backend: Backend, pool: UserPool, user: User, shown_name: str, password: str, channels: list[str]
+    backend: Backend, pool: UserPool, user: User, shown_name: str, password: str, channels: list[str],
+    client_metadata: dict[str, str] | None = None,
 ) -> None:
     """Deliver the invitation on every channel; raise the first failure after trying all.
 
-    A template without ``{####}`` is not delivered (the model: "Amazon Cognito
+    The pool's CustomMessage function (CustomMessage_AdminCreateUser) may word
+    it. A template without ``{####}`` is not delivered (the model: "Amazon Cognito
     doesn't deliver the invitation message"). The daily email limit surfaces as
     CodeDeliveryFailureException, the delivery error AdminCreateUser models.
     """
+    if not channels:
+        return
+    templates = trigger_sources.custom_message(
+        backend, pool, user, trigger_sources.MESSAGE_ADMIN_CREATE_USER,
+        trigger_sources.MessageTemplates(sms=pool.invite_sms_message, email=pool.invite_email_message,
+                                         subject=pool.invite_email_subject),
+        client_id=None, client_metadata=client_metadata,
+    )
     failure: CognitoError | None = None
     for channel in channels:
-        template = pool.invite_email_message if channel == "EMAIL" else pool.invite_sms_message
+        template = templates.body(channel)
         if PLACEHOLDER not in template:
             continue
         try:
@@ -89,7 +99,7 @@ def _send_invite(
                 to=user.attributes[CHANNEL_ATTRIBUTE[channel]],
                 username=shown_name,
                 body_template=template,
-                subject=pool.invite_email_subject,
+                subject=templates.subject,
                 code=password,
             )
         except CognitoError as error:
@@ -116,7 +126,8 @@ def _resend(backend: Backend, pool: UserPool, params: dict[str, Any]) -> dict[st
         check_policy(pool, password, "temporary")
     channels = _invite_channels(params.get("DesiredDeliveryMediums"), user.attributes)
     set_password(backend, pool, user, password, temporary=True, check_history=False)
-    _send_invite(backend, pool, user, _shown_name(pool, user, params["Username"]), password, channels)
+    _send_invite(backend, pool, user, _shown_name(pool, user, params["Username"]), password, channels,
+                 params.get("ClientMetadata"))
     return {"User": users.user_type(pool, user)}
 
 
@@ -172,7 +183,8 @@ def admin_create_user(backend: Backend, params: dict[str, Any]) -> dict[str, Any
         if error.type == "AliasExistsException":
             raise CognitoError("UsernameExistsException", error.message) from None
         raise
-    _send_invite(backend, pool, user, _shown_name(pool, user, username), password, channels)
+    _send_invite(backend, pool, user, _shown_name(pool, user, username), password, channels,
+                 params.get("ClientMetadata"))
     return {"User": users.user_type(pool, user)}
 
 
@@ -224,9 +236,12 @@ def admin_user_global_sign_out(backend: Backend, params: dict[str, Any]) -> dict
 
 @operation("AdminConfirmSignUp")
 def admin_confirm_sign_up(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
+    """Confirm a user; PostConfirmation_ConfirmSignUp runs after (its failure leaves the user confirmed)."""
     pool, user = _user(backend, params)
     users.confirm_user(backend, pool, user, by="admin")
     codes.discard(user, codes.SIGN_UP)
+    trigger_sources.post_confirmation(backend, pool, user, trigger_sources.POST_CONFIRMATION_SIGN_UP,
+                                      client_id=None, client_metadata=params.get("ClientMetadata"))
     return {}
 
 
@@ -268,7 +283,7 @@ def admin_reset_user_password(backend: Backend, params: dict[str, Any]) -> dict[
     try:
         codes.send_code(
             backend, pool, user, purpose=codes.FORGOT_PASSWORD, attribute=destination,
-            operation="AdminResetUserPassword",
+            operation="AdminResetUserPassword", client_metadata=params.get("ClientMetadata"),
         )
     except CognitoError as error:
         if error.type != "CodeDeliveryFailureException":
@@ -295,7 +310,7 @@ def admin_update_user_attributes(backend: Backend, params: dict[str, Any]) -> di
         try:
             codes.send_code(
                 backend, pool, user, purpose=codes.verify_purpose(attribute), attribute=attribute,
-                operation="AdminUpdateUserAttributes",
+                operation="AdminUpdateUserAttributes", client_metadata=params.get("ClientMetadata"),
                 destination=user.pending_attributes.get(attribute) or user.attributes.get(attribute),
             )
         except CognitoError as error:

@@ -2,11 +2,11 @@
 AdminRespondToAuthChallenge.
 
 Flows: USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH / ADMIN_NO_SRP_AUTH,
-USER_SRP_AUTH (real SRP-6a), REFRESH_TOKEN_AUTH / REFRESH_TOKEN, and
-choice-based USER_AUTH with its password factors (PASSWORD, PASSWORD_SRP) and
+USER_SRP_AUTH (real SRP-6a), REFRESH_TOKEN_AUTH / REFRESH_TOKEN, CUSTOM_AUTH
+(:mod:`harness.engine.custom_auth`; not part of USER_AUTH) and choice-based USER_AUTH with its password factors (PASSWORD, PASSWORD_SRP) and
 the sign-in straight after ConfirmSignUp (its ``Session``). Challenges:
 PASSWORD_VERIFIER, NEW_PASSWORD_REQUIRED, SELECT_CHALLENGE, PASSWORD,
-PASSWORD_SRP. The rules themselves live in :mod:`harness.engine.signin`;
+PASSWORD_SRP, CUSTOM_CHALLENGE. The rules themselves live in :mod:`harness.engine.signin`;
 this module picks the flow, checks it is enabled on the client and routes
 challenge answers to the attempt they continue.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from harness.engine import devices, mfa, sessions, tokens
+from harness.engine import custom_auth, devices, mfa, pre_token, sessions, tokens
 from harness.engine.ops import devices as device_ops
 from harness.engine.srp import session_id_from_block
 from harness.engine.common import check_secret_hash, find_client, pool_client
@@ -146,7 +146,8 @@ def refresh_flow(si: SignIn, auth: dict[str, str]) -> dict[str, Any]:
 def _initiate(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], *, admin: bool) -> dict[str, Any]:
     flow = params["AuthFlow"]
     auth = dict(params.get("AuthParameters") or {})
-    si = SignIn(backend, pool, client, flow, admin, device_key=str(auth.get("DEVICE_KEY") or ""))
+    si = SignIn(backend, pool, client, flow, admin, device_key=str(auth.get("DEVICE_KEY") or ""),
+                validation_data=dict(params.get("ClientMetadata") or {}) or None)
 
     def require(setting: str) -> None:
         if not client.flow_enabled(setting):
@@ -170,9 +171,9 @@ def _initiate(backend: Backend, pool: UserPool, client: AppClient, params: dict[
     if flow == "USER_AUTH":
         require("ALLOW_USER_AUTH")
         return user_auth(si, auth, params.get("Session"))
-    if flow == "CUSTOM_AUTH":
+    if flow == custom_auth.FLOW:
         require("ALLOW_CUSTOM_AUTH")
-        raise Err.CUSTOM_AUTH_NOT_CONFIGURED.error()
+        return custom_auth.start(si, auth)
     raise Err.FLOW_NOT_EMULATED.error(flow=flow)
 
 
@@ -197,14 +198,17 @@ def password_verifier(backend: Backend, pool: UserPool, client: AppClient, param
     """SRP step 2; the session is found through the SECRET_BLOCK (or ``Session``)."""
     session_id = session_id_from_block(responses.get("PASSWORD_CLAIM_SECRET_BLOCK")) or params.get("Session")
     session = find_session(backend, pool, client, session_id, "PASSWORD_VERIFIER")
-    si = SignIn.resume(backend, pool, client, session)
+    if session.flow == custom_auth.FLOW:  # Cognito's SRP step inside a custom auth attempt
+        return custom_auth.answer_password(backend, pool, client, session, params, responses)
+    si = SignIn.resume(backend, pool, client, session, params.get("ClientMetadata"))
     si.device_key = str(responses.get("DEVICE_KEY") or si.device_key)
     return si.srp_verify(session, responses)
 
 
 def new_password_required(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], responses: dict[str, str]) -> dict[str, Any]:
     session = find_session(backend, pool, client, params.get("Session"), "NEW_PASSWORD_REQUIRED")
-    return SignIn.resume(backend, pool, client, session).complete_new_password(session, responses)
+    si = SignIn.resume(backend, pool, client, session, params.get("ClientMetadata"))
+    return si.complete_new_password(session, responses)
 
 
 def _choice(challenge: str) -> Answer:
@@ -212,7 +216,7 @@ def _choice(challenge: str) -> Answer:
 
     def answer(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], responses: dict[str, str]) -> dict[str, Any]:
         session = find_session(backend, pool, client, params.get("Session"), challenge)
-        si = SignIn.resume(backend, pool, client, session)
+        si = SignIn.resume(backend, pool, client, session, params.get("ClientMetadata"))
         user = si.session_user(session, responses)
         choice = required(responses, "ANSWER") if challenge == "SELECT_CHALLENGE" else challenge
         if choice not in available_challenges(pool, user):
@@ -231,7 +235,7 @@ def _second_factor(challenge: str) -> Answer:
 
     def answer(backend: Backend, pool: UserPool, client: AppClient, params: dict[str, Any], responses: dict[str, str]) -> dict[str, Any]:
         session = find_session(backend, pool, client, params.get("Session"), challenge)
-        si = SignIn.resume(backend, pool, client, session)
+        si = SignIn.resume(backend, pool, client, session, params.get("ClientMetadata"))
         if challenge == mfa.SELECT:
             return si.select_mfa(session, responses)
         if challenge == mfa.SETUP:
@@ -247,6 +251,7 @@ CHALLENGES: dict[str, Answer] = {
     "SELECT_CHALLENGE": _choice("SELECT_CHALLENGE"),
     "PASSWORD": _choice("PASSWORD"),
     "PASSWORD_SRP": _choice("PASSWORD_SRP"),
+    custom_auth.CUSTOM_CHALLENGE: custom_auth.answer_challenge,
     **{name: _second_factor(name) for name in (*mfa.CHALLENGES, mfa.SMS_OTP)},
     **device_ops.CHALLENGES,
 }
@@ -257,7 +262,8 @@ def _respond(backend: Backend, pool: UserPool, client: AppClient, params: dict[s
     handler = CHALLENGES.get(name)
     if handler is None:
         raise Err.CHALLENGE_NOT_SUPPORTED.error(name=name)
-    return handler(backend, pool, client, params, dict(params.get("ChallengeResponses") or {}))
+    with pre_token.occasion(pre_token.source_for_challenge(name), params.get("ClientMetadata")):
+        return handler(backend, pool, client, params, dict(params.get("ChallengeResponses") or {}))
 
 
 @operation("RespondToAuthChallenge")

@@ -136,7 +136,7 @@ def device_srp_auth(backend: Backend, pool: UserPool, client: AppClient, params:
     key = required(responses, "DEVICE_KEY")
     session_id = params.get("Session") or devices.pending_session(pool, required(responses, "USERNAME"), key)
     session = find_session(backend, pool, client, session_id, devices.DEVICE_SRP_AUTH)
-    si = SignIn.resume(backend, pool, client, session)
+    si = SignIn.resume(backend, pool, client, session, params.get("ClientMetadata"))
     user = si.session_user(session, responses)
     if key != session.device_key:
         raise Err.INVALID_SESSION.error()
@@ -159,7 +159,7 @@ def device_password_verifier(backend: Backend, pool: UserPool, client: AppClient
     """Device SRP step 2: the signature proves the device password; then MFA or tokens (the session answers once)."""
     session_id = srp.session_id_from_block(responses.get("PASSWORD_CLAIM_SECRET_BLOCK")) or params.get("Session")
     session = find_session(backend, pool, client, session_id, devices.DEVICE_PASSWORD_VERIFIER)
-    si = SignIn.resume(backend, pool, client, session)
+    si = SignIn.resume(backend, pool, client, session, params.get("ClientMetadata"))
     user = si.session_user(session, responses)
     close_session(pool, session)
     if user is None:

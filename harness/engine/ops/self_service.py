@@ -83,7 +83,8 @@ def change_password(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send_verification(
-    backend: Backend, pool: UserPool, user: User, attribute: str, operation_name: str
+    backend: Backend, pool: UserPool, user: User, attribute: str, operation_name: str,
+    client: AppClient | None, client_metadata: dict[str, str] | None,
 ) -> dict[str, str]:
     destination = user.pending_attributes.get(attribute) or user.attributes.get(attribute)
     if not destination:
@@ -91,6 +92,7 @@ def _send_verification(
     return codes.send_code(
         backend, pool, user, purpose=codes.verify_purpose(attribute), attribute=attribute,
         operation=operation_name, destination=destination,
+        client_id=client.client_id if client else None, client_metadata=client_metadata,
     )
 
 
@@ -108,7 +110,8 @@ def update_user_attributes(backend: Backend, params: dict[str, Any]) -> dict[str
         if attribute not in pool.auto_verified_attributes:
             continue
         try:
-            details.append(_send_verification(backend, pool, user, attribute, "UpdateUserAttributes"))
+            details.append(_send_verification(backend, pool, user, attribute, "UpdateUserAttributes", client,
+                                              params.get("ClientMetadata")))
         except CognitoError as error:
             if error.type != "LimitExceededException":
                 raise
@@ -135,10 +138,12 @@ def delete_user(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("GetUserAttributeVerificationCode")
 def get_user_attribute_verification_code(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
-    pool, _, user = authorise(backend, params["AccessToken"])
+    pool, client, user = authorise(backend, params["AccessToken"])
     attribute = _verifiable(params["AttributeName"])
     codes.take_attempt(backend, user, "GetUserAttributeVerificationCode")
-    return {"CodeDeliveryDetails": _send_verification(backend, pool, user, attribute, "GetUserAttributeVerificationCode")}
+    details = _send_verification(backend, pool, user, attribute, "GetUserAttributeVerificationCode", client,
+                                 params.get("ClientMetadata"))
+    return {"CodeDeliveryDetails": details}
 
 
 @operation("VerifyUserAttribute")

@@ -14,7 +14,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import codes, messaging, users
+from harness.engine import codes, messaging, trigger_sources, users
 from harness.engine.common import check_secret_hash, find_client, find_user
 from harness.engine.models import AppClient, User, UserPool
 from harness.engine.passwords import check_policy
@@ -123,13 +123,16 @@ def sign_up(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     if decision.auto_confirm_user:
         attrs.claim_verified_aliases(pool, user, force_alias=False)
         users.confirm_user(backend, pool, user, by="PreSignUp")
+        trigger_sources.post_confirmation(backend, pool, user, trigger_sources.POST_CONFIRMATION_SIGN_UP,
+                                          client_id=client.client_id, client_metadata=params.get("ClientMetadata"))
         return {"UserConfirmed": True, "UserSub": user.sub,
                 "Session": _session(backend, pool, client, user, SIGN_UP_CONFIRMED)}
     response: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
     destination = codes.signup_destination(pool, user)
     if destination is not None:
         response["CodeDeliveryDetails"] = codes.send_code(
-            backend, pool, user, purpose=codes.SIGN_UP, attribute=destination, operation="SignUp"
+            backend, pool, user, purpose=codes.SIGN_UP, attribute=destination, operation="SignUp",
+            client_id=client.client_id, client_metadata=params.get("ClientMetadata"),
         )
     response["Session"] = _session(backend, pool, client, user, "SIGN_UP")
     return response
@@ -160,6 +163,8 @@ def confirm_sign_up(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
             raise
     codes.discard(user, codes.SIGN_UP)
     users.confirm_user(backend, pool, user, by="ConfirmSignUp")
+    trigger_sources.post_confirmation(backend, pool, user, trigger_sources.POST_CONFIRMATION_SIGN_UP,
+                                      client_id=client.client_id, client_metadata=params.get("ClientMetadata"))
     return {"Session": _session(backend, pool, client, user, SIGN_UP_CONFIRMED)}
 
 
@@ -177,7 +182,8 @@ def resend_confirmation_code(backend: Backend, params: dict[str, Any]) -> dict[s
         raise Err.AUTO_VERIFY_OFF.error()
     codes.take_attempt(backend, user, "ResendConfirmationCode")
     details = codes.send_code(
-        backend, pool, user, purpose=codes.SIGN_UP, attribute=destination, operation="ResendConfirmationCode"
+        backend, pool, user, purpose=codes.SIGN_UP, attribute=destination, operation="ResendConfirmationCode",
+        client_id=client.client_id, client_metadata=params.get("ClientMetadata"),
     )
     return {"CodeDeliveryDetails": details}
 
@@ -189,9 +195,13 @@ def resend_confirmation_code(backend: Backend, params: dict[str, Any]) -> dict[s
 def forgot_password(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     """Send a reset code to the verified contact AccountRecoverySetting picks.
 
-    The current password keeps working until ConfirmForgotPassword.
+    The current password keeps working until ConfirmForgotPassword. An unknown
+    name goes to the pool's UserMigration function (UserMigration_ForgotPassword),
+    which may create the user RESET_REQUIRED.
     """
     pool, client, username, user = client_user(backend, params)
+    if user is None:
+        user = _migrate_for_reset(backend, pool, client, username, params.get("ClientMetadata"))
     if user is None:
         if hides_existence(client):
             return {"CodeDeliveryDetails": simulated_delivery(pool, username)}
@@ -204,9 +214,25 @@ def forgot_password(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     if destination is None:
         raise Err.NO_VERIFIED_CONTACT.error()
     details = codes.send_code(
-        backend, pool, user, purpose=codes.FORGOT_PASSWORD, attribute=destination, operation="ForgotPassword"
+        backend, pool, user, purpose=codes.FORGOT_PASSWORD, attribute=destination, operation="ForgotPassword",
+        client_id=client.client_id, client_metadata=params.get("ClientMetadata"),
     )
     return {"CodeDeliveryDetails": details}
+
+
+def _migrate_for_reset(
+    backend: Backend, pool: UserPool, client: AppClient, username: str, client_metadata: dict[str, str] | None
+) -> User | None:
+    """UserMigration_ForgotPassword; a refusal reads as an unknown user to a client hiding existence."""
+    try:
+        return trigger_sources.user_migration(
+            backend, pool, trigger_sources.MIGRATION_FORGOT_PASSWORD, username, client_id=client.client_id,
+            hides_existence=hides_existence(client), client_metadata=client_metadata,
+        )
+    except CognitoError as error:
+        if error.type == "UserNotFoundException" and hides_existence(client):
+            return None
+        raise
 
 
 @operation("ConfirmForgotPassword")
@@ -227,4 +253,6 @@ def confirm_forgot_password(backend: Backend, params: dict[str, Any]) -> dict[st
     check_policy(pool, password, "other")
     users.set_user_password(backend, pool, user, password, permanent=True, reason="ConfirmForgotPassword")
     codes.discard(user, codes.FORGOT_PASSWORD)
+    trigger_sources.post_confirmation(backend, pool, user, trigger_sources.POST_CONFIRMATION_FORGOT_PASSWORD,
+                                      client_id=client.client_id, client_metadata=params.get("ClientMetadata"))
     return {}

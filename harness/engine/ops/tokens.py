@@ -83,5 +83,6 @@ def get_tokens_from_refresh_token(backend: Backend, params: dict[str, Any]) -> d
         params["RefreshToken"],
         rotate=client.refresh_rotation_enabled,
         flow="GetTokensFromRefreshToken",
+        client_metadata=params.get("ClientMetadata"),  # reaches the pre token generation trigger
     )
     return {"AuthenticationResult": result}
