@@ -176,6 +176,20 @@ def is_verified(attributes: Mapping[str, str], attribute: str) -> bool:
     return is_true(attributes.get(f"{attribute}_verified"))
 
 
+USER_STATUS = "cognito:user_status"
+
+
+def event_attributes(pool: UserPool, user: User) -> dict[str, str]:
+    """A trigger event's ``request.userAttributes``: the user's attributes with ``cognito:user_status``
+    (and ``cognito:email_alias`` / ``cognito:phone_number_alias`` for verified aliases)."""
+    values = dict(user.attributes)
+    values[USER_STATUS] = user.status
+    for attribute in VERIFIABLE:
+        if attribute in pool.alias_attributes and is_verified(user.attributes, attribute):
+            values[f"cognito:{attribute}_alias"] = user.attributes.get(attribute, "")
+    return values
+
+
 def _schema_error(name: str, reason: str) -> CognitoError:
     return Err.ATTRIBUTE_BAD_TYPE.error(name=name, reason=reason)
 
@@ -380,7 +394,7 @@ def claim_verified_aliases(pool: UserPool, user: User, *, force_alias: bool = Fa
 
 
 __all__ = [
-    "STANDARD_ATTRIBUTES", "MAX_CUSTOM_ATTRIBUTES", "standard_schema", "standard_attribute",
+    "STANDARD_ATTRIBUTES", "MAX_CUSTOM_ATTRIBUTES", "USER_STATUS", "event_attributes", "standard_schema", "standard_attribute",
     "schema_attribute_from_api", "custom_attribute", "custom_count", "as_dict", "is_true", "is_verified",
     "check_value",
     "validate_values", "missing_required", "check_writable", "readable", "user_attributes",

@@ -45,9 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
 SIGN_IN, SIGN_UP, FORGOT_PASSWORD, PASSWORD_CHANGE, RESEND_CODE = (
     "SignIn", "SignUp", "ForgotPassword", "PasswordChange", "ResendCode")
 PASS, FAIL, IN_PROGRESS = "Pass", "Fail", "InProgress"
-PASSWORD, MFA = "Password", "Mfa"
+MFA = "Mfa"
 SUCCESS, FAILURE = "Success", "Failure"
-FEEDBACK_VALUES = ("Valid", "Invalid")
 NO_RISK = {"RiskDecision": "NoRisk", "RiskLevel": "Low", "CompromisedCredentialsDetected": False}
 
 SOURCE_TYPES = (ev.AUTH_SUCCESS, ev.AUTH_FAILURE, ev.MFA_CHALLENGE, ev.MFA_PASSED, ev.MFA_FAILED,

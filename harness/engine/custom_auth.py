@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engine import lockout, srp, triggers
 from harness.engine.models import AppClient, AuthSession, ChallengeRound, User, UserPool
-from harness.engine.trigger_sources import event_attributes
+from harness.engine.attributes import event_attributes
 from harness.engine.signin import SignIn, close_session, find_session, required
 from harness.errors import CognitoError, Err
 

@@ -81,9 +81,7 @@ def remembered(user: User, device_key: str | None) -> bool:
 
 def suppresses_mfa(pool: UserPool, user: User, device_key: str | None) -> bool:
     """A remembered device stands in for MFA only where ChallengeRequiredOnNewDevice is true."""
-    return tracking(pool) and bool(configuration(pool).get("ChallengeRequiredOnNewDevice")) and remembered(
-        user, device_key
-    )
+    return bool(configuration(pool).get("ChallengeRequiredOnNewDevice")) and remembered(user, device_key)
 
 
 def confirmed_device(user: User, device_key: str) -> Device:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from harness.engine import mfa
 from harness.engine.models import AppClient, AuthSession, User, UserPool
-from harness.engine.signin import SignIn
+from harness.engine.signin import SignIn, find_session
 from harness.errors import Err
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,11 +72,10 @@ def pending_secret(pool: UserPool, session: AuthSession) -> str:
 def answer(backend: Backend, pool: UserPool, client: AppClient, session_id: str, code: str) -> User:
     """Check the code typed on the page; the user who passed, or Cognito's error (wrong code,
     expired or spent session). Enrolment verifies the new authenticator and turns TOTP on."""
-    session = pool.auth_sessions.get(session_id)
-    if session is None or session.client_id != client.client_id or session.flow != FLOW:
+    pending = pool.auth_sessions.get(session_id)
+    if pending is None or pending.flow != FLOW:  # an API sign-in's session is not the page's
         raise Err.INVALID_SESSION.error()
-    if backend.clock.now() >= session.expires_at:
-        raise Err.SESSION_EXPIRED.error()
+    session = find_session(backend, pool, client, session_id, pending.challenge)
     user = pool.users.get(pool.user_key(session.username))
     if user is None or user.sub != session.user_sub or not user.enabled:
         raise Err.INVALID_SESSION.error()

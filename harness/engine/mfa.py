@@ -29,6 +29,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.encoding import secrets_equal
 from harness.engine import events as ev
 from harness.engine import messaging, tiers, totp, trigger_sources
 from harness.engine.models import AuthSession, SoftwareToken, User, UserPool
@@ -192,7 +193,7 @@ def configured_factors(pool: UserPool, user: User) -> list[str]:
     policy allows them and the address is verified; SOFTWARE_TOKEN when an
     authenticator is verified. (WEB_AUTHN: passkeys are not emulated.)
     """
-    allowed = (pool.extra.get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or ["PASSWORD"]
+    allowed = tiers.first_factors(pool)
     out = ["PASSWORD"] if user.password_hash is not None else []
     for factor, attribute in ((EMAIL, "email"), (SMS_OTP, "phone_number")):
         if factor in allowed and user.attributes.get(f"{attribute}_verified") == "true":
@@ -412,7 +413,7 @@ def check_code(backend: Backend, pool: UserPool, user: User, session: AuthSessio
         return None
     if backend.clock.now() >= session.code_expires:
         return "code_expired"
-    if not session.code or len(given) != len(session.code) or not given.isdigit() or given != session.code:
+    if not secrets_equal(given, session.code):
         return "wrong_code"
     return None
 

@@ -24,9 +24,6 @@ Which source and ``clientMetadata`` apply is set around an operation with :func:
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,49 +55,10 @@ changes only through scopesToAdd / scopesToSuppress)."""
 SIMPLE_ONLY_ID_CLAIMS = ("phone_number_verified", "email_verified", "updated_at", "address")
 
 
-@dataclass(frozen=True)
-class Occasion:
-    """Why tokens are being minted: the trigger source and the caller's ``ClientMetadata``."""
-
-    source: str = AUTHENTICATION
-    client_metadata: dict[str, str] | None = None
-
-
-_OCCASION: contextvars.ContextVar[Occasion] = contextvars.ContextVar("pre_token_occasion", default=Occasion())
-
-
-@contextlib.contextmanager
-def occasion(source: str, client_metadata: dict[str, str] | None = None) -> Iterator[None]:
-    """Mint every token inside the block for ``source`` (with ``client_metadata`` for the trigger)."""
-    token = _OCCASION.set(Occasion(source, dict(client_metadata) if client_metadata else None))
-    try:
-        yield
-    finally:
-        _OCCASION.reset(token)
-
-
-def current() -> Occasion:
-    return _OCCASION.get()
-
-
 def version(pool: UserPool) -> str:
     """The pool's trigger version ("V1_0" | "V2_0" | "V3_0"); V1_0 on a plan without token customization."""
     chosen = tiers.pre_token_version(pool)
     return chosen if chosen == "V1_0" or tiers.has(pool, tiers.ACCESS_TOKEN_CUSTOMIZATION) else "V1_0"
-
-
-def event_user_attributes(pool: UserPool, user: User) -> dict[str, str]:
-    """``request.userAttributes``: the user's attributes, ``cognito:user_status`` and verified aliases.
-
-    The same as :func:`harness.engine.trigger_sources.event_attributes`, which this module cannot
-    import (trigger_sources -> users -> tokens -> pre_token would be a circle).
-    """
-    values = dict(user.attributes)
-    values["cognito:user_status"] = user.status
-    for attribute in ("email", "phone_number"):
-        if attribute in pool.alias_attributes and attributes.is_verified(user.attributes, attribute):
-            values[f"cognito:{attribute}_alias"] = user.attributes.get(attribute, "")
-    return values
 
 
 # --- the answer's shape --------------------------------------------------------------------------
@@ -242,28 +200,26 @@ def _group_configuration(claims: dict[str, Any]) -> dict[str, Any]:
 
 
 def customize(backend: Backend, pool: UserPool, client: AppClient, user: User, access_claims: dict[str, Any],
-              id_claims: dict[str, Any] | None, *, source: str | None = None,
+              id_claims: dict[str, Any] | None, *, source: str = AUTHENTICATION,
               client_metadata: dict[str, str] | None = None) -> bool:
     """Run the pool's trigger for a user's tokens and change the claims in place (True if it ran).
 
     Called under the store lock; :func:`harness.engine.triggers.invoke` sets it down while the
-    function runs. ``source`` / ``client_metadata`` default to the current :func:`occasion`.
+    function runs. ``client_metadata``: the ClientMetadata of the call that hands the tokens out.
     """
     if not triggers.function_arn(pool, TRIGGER):
         return False
-    now = current()
     chosen = version(pool)
     event_version = EVENT_VERSIONS[chosen]
     group_source = id_claims if id_claims is not None else access_claims
-    request: dict[str, Any] = {"userAttributes": event_user_attributes(pool, user),
+    request: dict[str, Any] = {"userAttributes": attributes.event_attributes(pool, user),
                                "groupConfiguration": _group_configuration(group_source)}
     if event_version != "1":
         request["scopes"] = str(access_claims.get("scope", "")).split()
-    metadata = client_metadata if client_metadata is not None else now.client_metadata
-    if metadata:
-        request["clientMetadata"] = dict(metadata)
+    if client_metadata:
+        request["clientMetadata"] = dict(client_metadata)
     key = "claimsOverrideDetails" if event_version == "1" else "claimsAndScopeOverrideDetails"
-    response = triggers.invoke(backend, pool, TRIGGER, source or now.source, username=user.username,
+    response = triggers.invoke(backend, pool, TRIGGER, source, username=user.username,
                                client_id=client.client_id, request=request, response={key: None},
                                version=event_version)
     if response is None:
@@ -281,7 +237,7 @@ def customize(backend: Backend, pool: UserPool, client: AppClient, user: User, a
 def customize_client_credentials(backend: Backend, pool: UserPool, client: AppClient, claims: dict[str, Any],
                                  client_metadata: dict[str, str] | None) -> bool:
     """V3 only: the trigger for an M2M access token (``TokenGeneration_ClientCredentials``)."""
-    if version(pool) != "V3_0" or not triggers.function_arn(pool, TRIGGER):
+    if not triggers.function_arn(pool, TRIGGER) or version(pool) != "V3_0":
         return False
     request: dict[str, Any] = {"userAttributes": {}, "groupConfiguration": None,
                                "scopes": str(claims.get("scope", "")).split()}
@@ -305,6 +261,6 @@ def source_for_challenge(challenge: str) -> str:
 
 __all__ = [
     "AUTHENTICATE_DEVICE", "AUTHENTICATION", "CLIENT_CREDENTIALS", "HOSTED_AUTH", "IMMUTABLE_CLAIMS",
-    "NEW_PASSWORD_CHALLENGE", "REFRESH_TOKENS", "Occasion", "current", "customize", "customize_client_credentials",
-    "event_user_attributes", "occasion", "source_for_challenge", "version",
+    "NEW_PASSWORD_CHALLENGE", "REFRESH_TOKENS", "customize", "customize_client_credentials", "source_for_challenge",
+    "version",
 ]

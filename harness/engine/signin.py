@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import devices, lockout, mfa, sessions, srp, tokens, trigger_sources, users
+from harness.engine import devices, lockout, mfa, pre_token, sessions, srp, tokens, trigger_sources, users
 from harness.engine import events as ev
 from harness.engine.common import check_secret_hash, find_user
 from harness.engine.models import AppClient, AuthSession, Device, User, UserPool
@@ -79,12 +79,9 @@ def session_anywhere(backend: Backend, session_id: str, challenge: str) -> tuple
     """A live challenge session named without its client (AssociateSoftwareToken, VerifySoftwareToken)."""
     for pool in backend.pools.values():
         session = pool.auth_sessions.get(session_id)
-        if session is not None:
-            if backend.clock.now() >= session.expires_at:
-                raise Err.SESSION_EXPIRED.error()
-            if session.challenge != challenge:
-                raise Err.INVALID_SESSION.error()
-            return pool, session
+        client = pool.clients.get(session.client_id) if session is not None else None
+        if client is not None:
+            return pool, find_session(backend, pool, client, session_id, challenge, mismatch=Err.INVALID_SESSION)
     raise Err.INVALID_SESSION.error()
 
 
@@ -111,13 +108,15 @@ class SignIn:
     device_key: str = ""  # the DEVICE_KEY the client named (remembered devices)
     validation_data: dict[str, str] | None = None  # InitiateAuth's ClientMetadata (pre auth, migration)
     client_metadata: dict[str, str] | None = None  # RespondToAuthChallenge's ClientMetadata (post auth, messages)
+    token_source: str = pre_token.AUTHENTICATION  # the pre token generation source of the tokens it hands out
 
     @classmethod
     def resume(cls, backend: Backend, pool: UserPool, client: AppClient, session: AuthSession,
                client_metadata: dict[str, str] | None = None) -> SignIn:
         """Continue the attempt a challenge session belongs to (``client_metadata``: the answer's ClientMetadata)."""
         return cls(backend, pool, client, session.flow, session.admin, session.device_key,
-                   client_metadata=client_metadata or None)
+                   client_metadata=client_metadata or None,
+                   token_source=pre_token.source_for_challenge(session.challenge))
 
     # --- failures -------------------------------------------------------------------------
 
@@ -217,7 +216,8 @@ class SignIn:
             self.backend, self.pool, user, client_id=self.client.client_id, new_device_used=new_device is not None,
             client_metadata=self.client_metadata,
         )
-        result = tokens.sign_in(self.backend, self.pool, self.client, user, flow=self.flow, device_key=device_key)
+        result = tokens.sign_in(self.backend, self.pool, self.client, user, flow=self.flow, device_key=device_key,
+                                source=self.token_source, client_metadata=self.client_metadata)
         if new_device is not None:
             result["NewDeviceMetadata"] = new_device
         return {"AuthenticationResult": result, "ChallengeParameters": {}}

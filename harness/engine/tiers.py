@@ -114,6 +114,7 @@ def pre_token_version(pool: UserPool) -> str:
 
 
 def first_factors(pool: UserPool) -> list[str]:
+    """The sign-in policy's AllowedFirstAuthFactors (PASSWORD when the pool sets none)."""
     policy = pool.extra.get("SignInPolicy") or {}
     return list(policy.get("AllowedFirstAuthFactors") or ["PASSWORD"])
 

@@ -211,8 +211,8 @@ def mint_pair(
     """Sign an access token (and an ID token): (access, id, access claims, id claims).
 
     Claims and keys are read under the store lock, then the pool's pre token
-    generation trigger changes them (:mod:`harness.engine.pre_token`; ``source``
-    and ``client_metadata`` default to the current occasion; the lock is set down
+    generation trigger changes them (:mod:`harness.engine.pre_token`: ``source`` is its
+    trigger source, ``client_metadata`` the caller's ClientMetadata; the lock is set down
     while the function runs). The RSA signatures, which release the GIL, are made
     with the lock released so concurrent sign-ins sign on every core instead of
     queueing behind one another. ``with_at_hash`` puts the access token's
@@ -226,8 +226,8 @@ def mint_pair(
         id_claims = id_token_claims(
             backend, pool, client, user, session, now, auth_time, nonce if nonce is not None else (session.nonce if session else None)
         )
-    pre_token.customize(backend, pool, client, user, access_claims, id_claims, source=source,
-                        client_metadata=client_metadata)
+    pre_token.customize(backend, pool, client, user, access_claims, id_claims,
+                        source=source or pre_token.AUTHENTICATION, client_metadata=client_metadata)
     access_key = pool.keyring.active("access")
     id_key = pool.keyring.active("id") if id_claims is not None else None
     with backend.lock_released():  # sign outside the lock (see StoreLock.released)
@@ -267,12 +267,13 @@ def authentication_result(
     refresh_token: str | None,
     kind: str = "sign-in",
     flow: str = "",
+    source: str | None = None,
     client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Cognito's ``AuthenticationResult`` for a session (with ``refresh_token`` when one was just
     issued), emitting ``token.issued``. A refresh runs the pre token generation trigger as
-    ``TokenGeneration_RefreshTokens``."""
-    source = pre_token.REFRESH_TOKENS if kind == "refresh" else None
+    ``TokenGeneration_RefreshTokens``; a sign-in as ``source`` (default: ``_Authentication``)."""
+    source = pre_token.REFRESH_TOKENS if kind == "refresh" else source
     access, id_token, access_claims, id_claims = mint_pair(backend, pool, client, user, session, session.scopes,
                                                            source=source, client_metadata=client_metadata)
     result: dict[str, Any] = {
@@ -310,15 +311,21 @@ def sign_in(
     nonce: str | None = None,
     federated: bool = False,
     device_key: str | None = None,
+    source: str | None = None,
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Open a new session for a user who just authenticated; return tokens (naming ``device_key``)."""
+    """Open a new session for a user who just authenticated; return tokens (naming ``device_key``).
+
+    ``source`` / ``client_metadata``: the pre token generation trigger's source and the ClientMetadata
+    of the answer that completed the sign-in."""
     session, token = open_session(backend, pool, client, user, scopes or [ADMIN_SCOPE], nonce=nonce,
                                   federated=federated)
     session.device_key = device_key
     lockout.forget_failures(user)
     backend.events.emit(ev.AUTH_SUCCESS, pool.pool_id, username=user.username, client_id=client.client_id, flow=flow)
     try:
-        return authentication_result(backend, pool, client, user, session, refresh_token=token, flow=flow)
+        return authentication_result(backend, pool, client, user, session, refresh_token=token, flow=flow,
+                                     source=source, client_metadata=client_metadata)
     except CognitoError:  # the pre token generation trigger refused: no tokens, so no session either
         sessions.drop_session(pool, session)
         raise

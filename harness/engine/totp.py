@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import struct
 
+from harness.encoding import secrets_equal
+
 STEP_SECONDS = 30
 DIGITS = 6
 DRIFT_STEPS = 1
@@ -49,7 +51,7 @@ def matching_step(secret: str, code: str, now: float, last_step: int) -> int | N
         return None
     current = step_of(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-        if step > last_step and hmac.compare_digest(code_at(secret, step), code):
+        if step > last_step and secrets_equal(code_at(secret, step), code):
             return step
     return None
 

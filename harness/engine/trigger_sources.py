@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.engine import attributes as attrs
 from harness.engine import messaging, users
+from harness.engine.attributes import USER_STATUS, event_attributes
 from harness.engine.models import User, UserPool
 from harness.engine.triggers import invoke
 from harness.errors import CognitoError, Err
@@ -35,7 +35,6 @@ from harness.errors import CognitoError, Err
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
-USER_STATUS = "cognito:user_status"
 CODE_PARAMETER = "{####}"
 USERNAME_PARAMETER = "{username}"
 LINK_PARAMETER = "{##Click Here##}"
@@ -65,17 +64,6 @@ DELIVERY_MEDIUMS = {"EMAIL": "email", "SMS": "phone_number"}
 
 
 # --- shared pieces ---------------------------------------------------------------------------------
-
-
-def event_attributes(pool: UserPool, user: User) -> dict[str, str]:
-    """``request.userAttributes``: the user's attributes with ``cognito:user_status``
-    (and ``cognito:email_alias`` / ``cognito:phone_number_alias`` for verified aliases)."""
-    values = dict(user.attributes)
-    values[USER_STATUS] = user.status
-    for attribute in ("email", "phone_number"):
-        if attribute in pool.alias_attributes and attrs.is_verified(user.attributes, attribute):
-            values[f"cognito:{attribute}_alias"] = user.attributes.get(attribute, "")
-    return values
 
 
 def _metadata(value: Mapping[str, str] | None) -> dict[str, str] | None:

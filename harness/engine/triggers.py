@@ -37,11 +37,11 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from harness.engine.events import FAULT_TRIGGERED, TRIGGER_FAILED, TRIGGER_INVOKED, TRIGGER_UNBOUND
 from harness.engine.faults import Fault
-from harness.engine.functions.bindings import Binding, TriggerRegistry, binding_kind
+from harness.engine.functions.bindings import Binding, Handler, TriggerRegistry, binding_kind
 from harness.engine.functions.outcomes import (BadAnswer, FunctionFailed, FunctionThrottled, FunctionTimedOut,
                                                FunctionUnreachable, Invocation)
 from harness.errors import CognitoError, Err
@@ -63,8 +63,6 @@ VERSIONED = {"PreTokenGeneration": ("PreTokenGenerationConfig", ("V1_0", "V2_0",
              "CustomEmailSender": ("CustomEmailSender", ("V1_0",))}
 """Triggers whose LambdaConfig member is ``{LambdaArn, LambdaVersion}`` (PreTokenGeneration keeps its
 plain ARN member too, as DescribeUserPool shows it)."""
-
-Handler = Callable[..., Any]
 
 
 @dataclass

@@ -23,7 +23,6 @@ from harness.runner.spec_triggers_model import (CustomAuthSection, LegacyUser, P
                                                 TriggerBinding, TriggersSpec)
 
 
-
 def _handler(r: SpecTable, spec_dir: Path) -> str:
     handler = r.string("handler", required=True, nonempty=True)
     if handler.startswith("python:"):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-TRIGGER_KEYS = (
-    "PreSignUp", "CustomMessage", "PostConfirmation", "PreAuthentication", "PostAuthentication",
-    "DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse", "PreTokenGeneration",
-    "UserMigration", "CustomSMSSender", "CustomEmailSender",
-)
-"""The LambdaConfig members a spec may bind (harness.engine.triggers.TRIGGER_NAMES)."""
-PRE_TOKEN_VERSIONS = ("V1_0", "V2_0", "V3_0")
+from harness.engine.triggers import TRIGGER_NAMES, VERSIONED
+
+TRIGGER_KEYS = TRIGGER_NAMES
+"""The LambdaConfig members a spec may bind (the engine's own list)."""
+PRE_TOKEN_VERSIONS = VERSIONED["PreTokenGeneration"][1]
+
 
 @dataclass(frozen=True)
 class TriggerBinding:
@@ -66,7 +65,6 @@ class TriggersSpec:
 
     def bound(self, trigger: str) -> bool:
         return trigger in self.bindings
-
 
 
 __all__ = ["CustomAuthSection", "LegacyUser", "PRE_TOKEN_VERSIONS", "TRIGGER_KEYS", "TriggerBinding", "TriggersSpec"]

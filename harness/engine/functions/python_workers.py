@@ -118,12 +118,9 @@ class PythonWorkers:
             worker = idle.pop() if idle else None
         worker = worker if worker is not None and worker.alive() else Worker(path)
         try:
-            result = worker.call(path, call)
-        except FunctionFailed:
-            self._give_back(path, worker)
-            raise
-        self._give_back(path, worker)
-        return result
+            return worker.call(path, call)
+        finally:
+            self._give_back(path, worker)  # a worker that was killed (timeout, bad answer) is not kept
 
     def _give_back(self, path: HandlerPath, worker: Worker) -> None:
         with self._lock:

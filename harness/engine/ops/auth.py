@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from harness.engine import custom_auth, devices, mfa, pre_token, sessions, tokens
+from harness.engine import custom_auth, devices, mfa, sessions, tiers, tokens
 from harness.engine.ops import devices as device_ops
 from harness.engine.srp import session_id_from_block
 from harness.engine.common import check_secret_hash, find_client, pool_client
@@ -41,8 +41,7 @@ def available_challenges(pool: UserPool, user: User | None = None) -> list[str]:
     SMS_OTP a verified phone number (an unknown user is offered every allowed factor,
     so the list does not tell who exists). WEB_AUTHN is not emulated, so not offered.
     """
-    policy = pool.extra.get("SignInPolicy") or {}
-    allowed = policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
+    allowed = tiers.first_factors(pool)
     offered = ["PASSWORD", "PASSWORD_SRP"] if "PASSWORD" in allowed else []
     for factor, attribute in ((mfa.EMAIL, "email"), (mfa.SMS_OTP, "phone_number")):
         if factor in allowed and (user is None or user.attributes.get(f"{attribute}_verified") == "true"):
@@ -262,8 +261,7 @@ def _respond(backend: Backend, pool: UserPool, client: AppClient, params: dict[s
     handler = CHALLENGES.get(name)
     if handler is None:
         raise Err.CHALLENGE_NOT_SUPPORTED.error(name=name)
-    with pre_token.occasion(pre_token.source_for_challenge(name), params.get("ClientMetadata")):
-        return handler(backend, pool, client, params, dict(params.get("ChallengeResponses") or {}))
+    return handler(backend, pool, client, params, dict(params.get("ChallengeResponses") or {}))
 
 
 @operation("RespondToAuthChallenge")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engine import auth_events
 from harness.engine.common import require_user
-from harness.engine.ops.paging import page
+from harness.engine.ops.paging import paged_answer
 from harness.engine.registry import operation
 from harness.errors import Err
 
@@ -38,13 +38,10 @@ def _pool_and_user(backend: Backend, params: dict[str, Any]) -> tuple[UserPool, 
 def admin_list_user_auth_events(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
     """The user's auth events, newest first, 60 a page unless MaxResults says fewer."""
     pool, user = _pool_and_user(backend, params)
-    found = auth_events.user_events(backend, pool, user)
-    chunk, token = page(found, lambda e: str(e.seq), params.get("MaxResults"), params.get("NextToken"),
-                        scope=f"AdminListUserAuthEvents:{pool.pool_id}:{user.sub}")
-    out: dict[str, Any] = {"AuthEvents": [auth_events.view(backend, pool, e) for e in chunk]}
-    if token:
-        out["NextToken"] = token
-    return out
+    return paged_answer(auth_events.user_events(backend, pool, user), lambda e: str(e.seq), params.get("MaxResults"),
+                        params.get("NextToken"), scope=f"AdminListUserAuthEvents:{pool.pool_id}:{user.sub}",
+                        describe=lambda e: auth_events.view(backend, pool, e),
+                        items_member="AuthEvents", token_member="NextToken")
 
 
 @operation("AdminUpdateAuthEventFeedback")

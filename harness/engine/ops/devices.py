@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from harness.engine import devices, srp
 from harness.engine.common import find_user
 from harness.engine.models import AppClient, User, UserPool
-from harness.engine.ops.paging import page
+from harness.engine.ops.paging import paged_answer
 from harness.engine.ops.self_service import authorise
 from harness.engine.registry import operation
 from harness.engine.signin import SignIn, close_session, find_session, required
@@ -50,12 +50,10 @@ def _admin_user(backend: Backend, params: dict[str, Any], missing: Err = Err.USE
 
 
 def _listing(pool: UserPool, user: User, params: dict[str, Any], operation_name: str) -> dict[str, Any]:
-    chunk, token = page(devices.listed(user), lambda d: d.key, params.get("Limit"), params.get("PaginationToken"),
-                        scope=f"{pool.pool_id}/{operation_name}/{user.sub}")
-    response: dict[str, Any] = {"Devices": [devices.describe(pool, user, d) for d in chunk]}
-    if token:
-        response["PaginationToken"] = token
-    return response
+    return paged_answer(devices.listed(user), lambda d: d.key, params.get("Limit"), params.get("PaginationToken"),
+                        scope=f"{pool.pool_id}/{operation_name}/{user.sub}",
+                        describe=lambda d: devices.describe(pool, user, d),
+                        items_member="Devices", token_member="PaginationToken")
 
 
 # --- the user's own devices ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from harness.encoding import b64url, b64url_decode
 from harness.errors import Err
@@ -56,3 +56,23 @@ def page(
     end = start + len(chunk)
     next_token = encode_token(scope, key(chunk[-1]), end - 1) if chunk and end < len(items) else None
     return chunk, next_token
+
+
+def paged_answer(
+    items: Sequence[T],
+    key: Callable[[T], str],
+    limit: int | None,
+    token: str | None,
+    *,
+    scope: str,
+    describe: Callable[[T], Any],
+    items_member: str,
+    token_member: str,
+) -> dict[str, Any]:
+    """A List* answer: one :func:`page` of ``items`` described under ``items_member``, and the next token
+    under ``token_member`` when there is one."""
+    chunk, next_token = page(items, key, limit, token, scope=scope)
+    answer: dict[str, Any] = {items_member: [describe(item) for item in chunk]}
+    if next_token:
+        answer[token_member] = next_token
+    return answer
