@@ -1,5 +1,7 @@
-"""The cognito-idp JSON 1.1 protocol: the botocore model and input validation.
+"""The AWS JSON 1.1 protocol of the two Cognito services: botocore's models and input validation.
 
+cognito-idp (user pools) and cognito-identity (identity pools) are both served on
+``POST /``, told apart by the ``X-Amz-Target`` prefix (:data:`SERVICES`).
 botocore's service model is the authority on shapes. Requests are checked
 against it the way AWS does before any rule runs: a wrong JSON type is a
 SerializationException, a missing member or a broken length, range, pattern
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import regex
@@ -19,21 +22,35 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from harness.errors import CognitoError, Err, validation_error
 
-TARGET_PREFIX = "AWSCognitoIdentityProviderService"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_REPORTED_PROBLEMS = 10
 
 
-@functools.lru_cache(maxsize=1)
-def service_model() -> ServiceModel:
-    """The installed botocore's cognito-idp model (loaded without a botocore session: faster start)."""
-    return ServiceModel(Loader().load_service_model("cognito-idp", "service-2"), service_name="cognito-idp")
+@dataclass(frozen=True)
+class Service:
+    """One AWS service the emulator speaks: its botocore name and its ``X-Amz-Target`` prefix."""
+
+    name: str
+    target_prefix: str
+
+
+COGNITO_IDP = Service("cognito-idp", "AWSCognitoIdentityProviderService")
+COGNITO_IDENTITY = Service("cognito-identity", "AWSCognitoIdentityService")
+SERVICES = {service.target_prefix: service for service in (COGNITO_IDP, COGNITO_IDENTITY)}
+"""Target prefix -> service: how ``POST /`` tells the two APIs apart."""
+TARGET_PREFIX = COGNITO_IDP.target_prefix
 
 
 @functools.lru_cache(maxsize=None)
-def operation_model(name: str) -> OperationModel:
-    return service_model().operation_model(name)
+def service_model(service: Service = COGNITO_IDP) -> ServiceModel:
+    """The installed botocore's model of ``service`` (loaded without a botocore session: faster start)."""
+    return ServiceModel(Loader().load_service_model(service.name, "service-2"), service_name=service.name)
+
+
+@functools.lru_cache(maxsize=None)
+def operation_model(name: str, service: Service = COGNITO_IDP) -> OperationModel:
+    return service_model(service).operation_model(name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -169,9 +186,9 @@ class _Validator:
             )
 
 
-def validate_input(operation: str, params: Any) -> dict[str, Any]:
+def validate_input(operation: str, params: Any, service: Service = COGNITO_IDP) -> dict[str, Any]:
     """Check request members against the model; return them or raise CognitoError."""
-    shape = operation_model(operation).input_shape
+    shape = operation_model(operation, service).input_shape
     if shape is None:
         return {}
     validator = _Validator()
@@ -182,10 +199,10 @@ def validate_input(operation: str, params: Any) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=None)
-def modeled_errors(operation: str) -> frozenset[str]:
+def modeled_errors(operation: str, service: Service = COGNITO_IDP) -> frozenset[str]:
     """The error types the model lists for an operation."""
-    return frozenset(e.name for e in operation_model(operation).error_shapes)
+    return frozenset(e.name for e in operation_model(operation, service).error_shapes)
 
 
-def is_known_operation(name: str) -> bool:
-    return name in service_model().operation_names
+def is_known_operation(name: str, service: Service = COGNITO_IDP) -> bool:
+    return name in service_model(service).operation_names

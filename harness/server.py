@@ -21,11 +21,11 @@ from harness.control.client import RemoteControl
 from harness.control.guard import ControlPlaneGuard, TokenError, is_loopback_host
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
-from harness.web import cognito_idp_api, fake_idp_endpoints, oauth2, wellknown
+from harness.web import aws_json_api, fake_idp_endpoints, oauth2, wellknown
 from harness.web.http import Router
 from harness.web.serving import HTTPService
 
-FACES = (cognito_idp_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, triggers_face, oauth2)
+FACES = (aws_json_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, triggers_face, oauth2)
 """Every HTTP face the emulator serves, in routing order: each exposes ``install(router, backend)``."""
 
 TEST_CREDENTIALS = {"aws_access_key_id": TEST_KEY, "aws_secret_access_key": TEST_KEY}

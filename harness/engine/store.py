@@ -26,6 +26,8 @@ from harness.engine.discovery import discovery_document
 from harness.engine.events import DEFAULT_MAX_EVENTS, DISCOVERY_FETCH, FAULT_TRIGGERED, JWKS_FETCH, EventLog
 from harness.engine.external_idps import ExternalIdPs, NoFakeIdPs
 from harness.engine.faults import Faults
+from harness.engine.identity import load_identity_operations
+from harness.engine.identity.models import IdentityState
 from harness.engine.keys import KeyRing
 from harness.engine.messaging import Mailbox
 from harness.engine.models import UserPool
@@ -36,7 +38,7 @@ from harness.engine.storelock import StoreLock
 from harness.engine.triggers import TriggerRegistry
 from harness.errors import CognitoError, Err
 from harness.ids import IdFactory
-from harness.protocol import modeled_errors, service_model
+from harness.protocol import COGNITO_IDENTITY, COGNITO_IDP, Service, modeled_errors, service_model
 
 
 @dataclass
@@ -68,11 +70,14 @@ class Backend:
         self.mailbox = Mailbox()
         self.faults = Faults()
         self.pools: dict[str, UserPool] = {}
+        self.identity = IdentityState()  # identity pools, identities, issued credentials (cognito-identity)
         # federation: the external IdPs (injected; the fake ones come from harness.fake_idps) and triggers
         self.idps: ExternalIdPs = external_idps(self) if external_idps is not None else NoFakeIdPs()
         self.triggers = TriggerRegistry()
         self.proven_passwords = ProvenPasswords()  # in memory only: never in a snapshot
         self.operations = load_operations()
+        self.identity_operations = load_identity_operations()
+        self._tables = {COGNITO_IDP: self.operations, COGNITO_IDENTITY: self.identity_operations}
         self.unmodeled_errors: list[tuple[str, str, str]] = []
 
     # --- lifecycle ------------------------------------------------------------
@@ -88,6 +93,7 @@ class Backend:
                 self.settings.seeded_keys = True
             self.ids.reseed(seed)
             self.pools.clear()
+            self.identity.clear()
             self.mailbox.clear()
             self.events.clear()
             self.faults.clear()
@@ -108,31 +114,33 @@ class Backend:
 
     # --- dispatch -------------------------------------------------------------
 
-    def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run one cognito-idp operation with API-shaped members; raise CognitoError."""
+    def call(self, operation: str, params: dict[str, Any] | None = None,
+             service: Service = COGNITO_IDP) -> dict[str, Any]:
+        """Run one operation of ``service`` (cognito-idp unless told) with API-shaped members;
+        raise CognitoError."""
         fault = self.faults.on_call(operation)
         if fault is not None:
             self.events.emit(FAULT_TRIGGERED, None, kind=fault.kind, operation=operation, fault_id=fault.id)
             raise (Err.THROTTLED if fault.kind == "throttle" else Err.INTERNAL_ERROR).error()
-        handler = self.operations.get(operation)
+        handler = self._tables[service].get(operation)
         if handler is None:
-            if operation in service_model().operation_names:
+            if operation in service_model(service).operation_names:
                 raise Err.NOT_EMULATED.error(operation=operation)
             raise Err.UNKNOWN_OPERATION.error(detail=f"Unknown operation {operation}")
         with self._lock:
             try:
                 return handler(self, dict(params or {}))
             except CognitoError as error:
-                self._check_modeled(operation, error)
+                self._check_modeled(operation, error, service)
                 raise
 
-    def _check_modeled(self, operation: str, error: CognitoError) -> None:
+    def _check_modeled(self, operation: str, error: CognitoError, service: Service) -> None:
         """Record an error type the botocore model does not list for the operation.
 
         A real pool only sends modeled errors; the harness's own tests assert
         this list stays empty, so every rule's error is checked against the model.
         """
-        if error.type not in modeled_errors(operation):
+        if error.type not in modeled_errors(operation, service):
             self.unmodeled_errors.append((operation, error.type, error.message))
 
     # --- lookups shared by operations ------------------------------------------
