@@ -32,6 +32,7 @@ class PoolCoordinates:
     domain: str  # hosted UI base URL
     other_client_id: str = ""  # a second app client of the same pool (client_id confusion checks)
     other_client_secret: str = ""
+    identity_pool_id: str = ""  # the definition's [identity_pool], when it has one (cognito-identity)
 
     def env(self) -> dict[str, str]:
         """The contract's variables (everything but the app's own PORT)."""
@@ -44,6 +45,9 @@ class PoolCoordinates:
             "COGNITO_JWKS_URL": self.jwks_url,
             "COGNITO_ENDPOINT": self.endpoint,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.endpoint,
+            # the same server answers cognito-identity (identity pools): boto3 / the AWS SDKs read this one for it
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY": self.endpoint,
+            "COGNITO_IDENTITY_POOL_ID": self.identity_pool_id,
             "COGNITO_DOMAIN": self.domain,
             "AWS_ACCESS_KEY_ID": TEST_KEY,
             "AWS_SECRET_ACCESS_KEY": TEST_KEY,

@@ -317,6 +317,141 @@ class Err(Enum):
         "DeviceSecretVerifierConfig must carry a base64 Salt and PasswordVerifier.",
     )
     DEVICE_OWNER_NOT_FOUND = ("ResourceNotFoundException", "User does not exist.")  # Admin*Device without UserNotFound
+    # --- identity pools: roles and credentials (issue 14) -------------------
+    IDENTITY_POOL_ROLES_INVALID = (
+        "InvalidIdentityPoolConfigurationException",
+        "Invalid identity pool configuration. Check assigned IAM roles for this pool.",
+    )
+    AMBIGUOUS_ROLE_DENIED = (
+        "NotAuthorizedException",
+        "The ambiguous role mapping rules for: {provider} denied this request.",
+    )
+    # chosen wording (AWS's is unobserved): a CustomRoleArn the token's cognito:roles does not list
+    CUSTOM_ROLE_NOT_IN_TOKEN = (
+        "NotAuthorizedException",
+        "The role mapping rules for: {provider} denied this request: CustomRoleArn is not in the token's cognito:roles.",
+    )
+    # --- identity pools: administration (cognito-identity, issue 14) ----
+    # Sourced: IDENTITY_POOL_NOT_FOUND / IDENTITY_NOT_FOUND (AWS answers "IdentityPool '<id>' not found."),
+    # ROLE_MAPPING_PROVIDER (observed verbatim, parentheses included, in CloudFormation/CDK failures),
+    # DEVELOPER_PROVIDER_IMMUTABLE (the API reference: "Once you have set a developer provider name, you
+    # cannot change it"). The other wordings are chosen (AWS's text unverified); their types are modeled.
+    IDENTITY_POOL_NOT_FOUND = ("ResourceNotFoundException", "IdentityPool '{pool_id}' not found.")
+    IDENTITY_NOT_FOUND = ("ResourceNotFoundException", "Identity '{identity_id}' not found.")
+    IDENTITY_POOL_LIMIT = ("LimitExceededException", "The identity pool limit ({limit}) has been reached.")
+    IDENTITY_POOL_ARN_INVALID = ("InvalidParameterException", "Invalid identity pool ARN: {arn}")
+    IDENTITY_POOL_TAG_LIMIT = ("InvalidParameterException", "An identity pool can have at most {limit} tags.")
+    IDENTITY_POOL_TAG_RESERVED = ("InvalidParameterException", "Tag keys beginning with 'aws:' are reserved.")
+    LOGIN_PROVIDER_UNSUPPORTED = (
+        "InvalidParameterException",
+        "Unsupported login provider {name}: SupportedLoginProviders takes graph.facebook.com, accounts.google.com, "
+        "www.amazon.com, appleid.apple.com, api.twitter.com or www.digits.com.",
+    )
+    USER_POOL_PROVIDER_INVALID = (
+        "InvalidParameterException",
+        "Invalid Cognito Identity Provider name {name}: expected cognito-idp.<region>.amazonaws.com/<user pool id>.",
+    )
+    USER_POOL_PROVIDER_DUPLICATE = (
+        "InvalidParameterException",
+        "Cognito Identity Provider {name} with client {client_id} is listed twice.",
+    )
+    USER_POOL_PROVIDER_LIMIT = (
+        "LimitExceededException",
+        "An identity pool can have at most {limit} Cognito Identity Providers.",
+    )
+    DEVELOPER_PROVIDER_IMMUTABLE = (
+        "InvalidParameterException",
+        "The developer provider name of an identity pool cannot be changed once it is set (it is {name}).",
+    )
+    ROLE_TYPE_INVALID = ("InvalidParameterException", "Invalid role type {name}: expected authenticated or unauthenticated.")
+    ROLE_ARN_INVALID = ("InvalidParameterException", "Invalid role ARN {arn}: expected arn:aws:iam::<account id>:role/<name>.")
+    ROLE_MAPPING_PROVIDER = (
+        "InvalidParameterException",
+        "({key}) is not a valid RoleMapping ProviderName or is not a configured provider.",
+    )
+    ROLE_MAPPING_AMBIGUOUS_REQUIRED = (
+        "InvalidParameterException",
+        "AmbiguousRoleResolution must be specified for the RoleMapping of {key}.",
+    )
+    ROLE_MAPPING_RULES_REQUIRED = (
+        "InvalidParameterException",
+        "RulesConfiguration is required for the RoleMapping of {key}, of type Rules.",
+    )
+    ROLE_MAPPING_RULES_UNEXPECTED = (
+        "InvalidParameterException",
+        "RulesConfiguration is only allowed for a RoleMapping of type Rules ({key} is of type Token).",
+    )
+    ROLE_MAPPING_RULES_LIMIT = (
+        "InvalidParameterException",
+        "The RoleMapping of {key} has {count} rules: at most {limit} are allowed.",
+    )
+    DEVELOPER_PROVIDER_MISMATCH = (
+        "InvalidParameterException",
+        "This identity pool does not support the specified developer provider.",
+    )  # the message a developer-provider app reported (danilop/lambdauth#32)
+    DEVELOPER_LOOKUP_NEEDS_KEY = (
+        "InvalidParameterException",
+        "Either IdentityId or DeveloperUserIdentifier must be specified.",
+    )
+    DEVELOPER_USER_NOT_FOUND = (
+        "ResourceNotFoundException",
+        "DeveloperUserIdentifier {identifier} is not linked to an identity of this identity pool.",
+    )
+    DEVELOPER_USER_MISMATCH = (
+        "ResourceConflictException",
+        "DeveloperUserIdentifier {identifier} is not linked to identity {identity_id}.",
+    )
+    IDENTITY_MERGE_CONFLICT = (
+        "ResourceConflictException",
+        "The identities cannot be merged: each is linked to a different {provider} user.",
+    )  # the API reference: merging two users of the same public provider "will throw an exception"
+    # --- identity pools: logins, identities, OpenID tokens (issue 14) ------
+    # Observed verbatim (cognito-behaviour.md section 10; amplify-js #2067, #3675, #9704, aws-cli #7652):
+    # the LOGIN_* messages but LOGIN_REVOKED and LOGIN_DUPLICATE_PROVIDER, UNAUTHENTICATED_NOT_ALLOWED,
+    # CLASSIC_FLOW_DISABLED, CLASSIC_FLOW_WITH_ROLE_MAPPINGS. The others are chosen wordings (modeled types).
+    LOGIN_PROVIDER_NOT_SUPPORTED = ("NotAuthorizedException", "Token is not from a supported provider of this identity pool.")
+    LOGIN_ISSUER_MISMATCH = ("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName")
+    LOGIN_UNVERIFIABLE = ("NotAuthorizedException", "Invalid login token. Couldn't verify signed token.")
+    LOGIN_NOT_ID_TOKEN = ("NotAuthorizedException", "Invalid login token. Not a valid OpenId Connect identity token.")
+    LOGIN_EXPIRED = ("NotAuthorizedException", "Invalid login token. Token expired: {now} >= {exp}")
+    LOGIN_REVOKED = ("NotAuthorizedException", "Invalid login token. The user has been signed out, disabled or deleted.")
+    LOGINS_DONT_MATCH = (
+        "NotAuthorizedException",
+        "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+    )
+    UNAUTHENTICATED_NOT_ALLOWED = ("NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.")
+    LOGIN_DUPLICATE_PROVIDER = (
+        "ResourceConflictException",
+        "Identity {identity_id} is already linked to a different login of {provider}.",
+    )
+    IDENTITY_MERGED = ("NotAuthorizedException", "Identity '{identity_id}' was merged into '{survivor}'.")
+    DEVELOPER_LOGIN_IN_PUBLIC_API = (
+        "NotAuthorizedException",
+        "Developer provider {provider} logins are only accepted by GetOpenIdTokenForDeveloperIdentity.",
+    )
+    UNLINK_DEVELOPER_LOGIN = (
+        "InvalidParameterException",
+        "Use UnlinkDeveloperIdentity to remove a login of developer provider {provider}.",
+    )
+    DEVELOPER_USER_REGISTERED = (
+        "DeveloperUserAlreadyRegisteredException",
+        "The provided developer user identifier is already registered with Cognito under a different identity ID.",
+    )  # the model's documentation of the exception
+    CLASSIC_FLOW_DISABLED = ("InvalidParameterException", "Basic (classic) flow is not enabled, please use enhanced flow.")
+    CLASSIC_FLOW_WITH_ROLE_MAPPINGS = (
+        "InvalidParameterException",
+        "Basic (classic) flow is not supported with RoleMappings, please use enhanced flow.",
+    )
+    # --- STS AssumeRoleWithWebIdentity (the classic flow's second half; codes from botocore's sts model) ---
+    # Observed verbatim: STS_NOT_A_JWT (amplify-js #9704), STS_ROLE_NOT_TRUSTED (AWS "Role trust and permissions").
+    STS_NOT_A_JWT = (
+        "InvalidIdentityToken",
+        "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)",
+    )
+    STS_TOKEN_UNVERIFIABLE = ("InvalidIdentityToken", "Couldn't verify the signature of the web identity token.")
+    STS_TOKEN_EXPIRED = ("ExpiredTokenException", "Token expired: current date/time {now} must be before the expiration date/time {exp}")
+    STS_ROLE_NOT_TRUSTED = ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    STS_VALIDATION = ("ValidationError", "{detail}")
     # --- faults ----------------------------------------------------------
     THROTTLED = ("TooManyRequestsException", "Rate exceeded")
     INTERNAL_ERROR = ("InternalErrorException", "Internal server error.")

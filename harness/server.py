@@ -16,16 +16,17 @@ from botocore.config import Config
 
 from harness.coordinates import TEST_KEY
 from harness.control import face as control_face
-from harness.control import fake_idps_face, triggers_face
+from harness.control import fake_idps_face, identity_face, triggers_face
 from harness.control.client import RemoteControl
 from harness.control.guard import ControlPlaneGuard, TokenError, is_loopback_host
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
-from harness.web import aws_json_api, fake_idp_endpoints, oauth2, wellknown
+from harness.web import aws_root, fake_idp_endpoints, identity_wellknown, oauth2, wellknown
 from harness.web.http import Router
 from harness.web.serving import HTTPService
 
-FACES = (aws_json_api, wellknown, control_face, fake_idp_endpoints, fake_idps_face, triggers_face, oauth2)
+FACES = (aws_root, identity_wellknown, wellknown, control_face, fake_idp_endpoints, fake_idps_face,
+         triggers_face, identity_face, oauth2)
 """Every HTTP face the emulator serves, in routing order: each exposes ``install(router, backend)``."""
 
 TEST_CREDENTIALS = {"aws_access_key_id": TEST_KEY, "aws_secret_access_key": TEST_KEY}
@@ -118,6 +119,17 @@ class Emulator:
 
     def boto3_client(self, **kwargs: Any) -> Any:
         """A real boto3 cognito-idp client pointed at this emulator."""
+        return self._aws_client("cognito-idp", **kwargs)
+
+    def identity_client(self, **kwargs: Any) -> Any:
+        """A real boto3 cognito-identity client (identity pools) pointed at this emulator."""
+        return self._aws_client("cognito-identity", **kwargs)
+
+    def sts_client(self, **kwargs: Any) -> Any:
+        """A real boto3 STS client (the classic flow's AssumeRoleWithWebIdentity) pointed at this emulator."""
+        return self._aws_client("sts", **kwargs)
+
+    def _aws_client(self, service: str, **kwargs: Any) -> Any:
         options: dict[str, Any] = {
             "endpoint_url": self.url,
             "region_name": self.region,
@@ -127,4 +139,4 @@ class Emulator:
         options.update(kwargs)
         import boto3  # third-party, deliberately lazy: `serve` never needs it, and it costs ~0.2 s of start-up
 
-        return boto3.client("cognito-idp", **options)
+        return boto3.client(service, **options)

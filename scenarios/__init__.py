@@ -19,9 +19,12 @@ from scenarios import tenancy
 from scenarios import lockout
 from scenarios import mfa
 from scenarios import triggers
+from scenarios import identity  # AWS credentials the app gets from its identity pool
+from scenarios import identity_audit  # least-privilege audit of the identity pool's roles (static)
 
 FAMILY_MODULES = (token_validation, token_validation_keys, token_validation_claims, expiry, refresh, logout,
-                  federation, email_delivery, tenancy, lockout, mfa, triggers)
+                  federation, email_delivery, tenancy, lockout, mfa, triggers, identity,
+                  identity_audit)
 """Every bundled module that declares checks, in catalogue order."""
 
 __all__ = ["FAMILY_MODULES"]

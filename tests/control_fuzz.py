@@ -71,6 +71,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/idp-settings", ("client_timeout",)),
     Route("POST", "/pools/{pool_id}/triggers", ("trigger", "url")),
     Route("GET", "/triggers"),
+    Route("GET", "/identity/credentials", ("identity_pool_id", "identity_id")),
+    Route("GET", "/identity/credentials/ASIA0000000000000000"),
+    Route("POST", "/identity/credentials/expire", ("access_key_id", "identity_pool_id")),
 )
 
 # Values a field may meet: right-looking, wrong types, out of range, unrepresentable.

@@ -229,15 +229,15 @@ def test_proxy_refuses_every_other_host_with_a_403_naming_it(mode: AwsEndpointMo
     for request, named in [
         (b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", b"example.com:443"),
         (f"CONNECT {IDP}:80 HTTP/1.0\r\n\r\n".encode(), f"{IDP}:80".encode()),  # right host, wrong port
-        (b"CONNECT cognito-identity.us-east-1.amazonaws.com:443 HTTP/1.1\r\n"
-         b"Host: cognito-identity.us-east-1.amazonaws.com:443\r\n\r\n", b"cognito-identity"),
+        (b"CONNECT s3.us-east-1.amazonaws.com:443 HTTP/1.1\r\n"
+         b"Host: s3.us-east-1.amazonaws.com:443\r\n\r\n", b"s3.us-east-1"),
         (b"GET http://example.org/x HTTP/1.1\r\nHost: example.org\r\n\r\n", b"example.org"),
         (f"GET http://{IDP}/ HTTP/1.1\r\nHost: {IDP}\r\n\r\n".encode(), b"http://" + IDP.encode()),  # plain HTTP
     ]:
         answer = _proxy_raw(mode.proxy, request)
         assert answer.startswith(b"HTTP/1.1 403 "), answer
         assert named in answer and b"nothing leaves this machine" in answer
-    assert mode.proxy.log.refused == ["example.com:443", f"{IDP}:80", "cognito-identity.us-east-1.amazonaws.com:443",
+    assert mode.proxy.log.refused == ["example.com:443", f"{IDP}:80", "s3.us-east-1.amazonaws.com:443",
                                       "example.org", IDP]
     assert mode.proxy.log.admitted == {}
     # and through a real client: the refusal surfaces as a proxy error, not a connection elsewhere

@@ -21,11 +21,13 @@ from botocore.model import Shape
 
 from conformance_tour_auth_events import auth_events_tour
 from conformance_tour_devices import devices_tour
+from conformance_tour_identity import identity_tour
 from conformance_tour_mfa import mfa_tour
 from conformance_tour_support import MISSING_POOL, NEW_PASSWORD, PASSWORD
 from conformance_tour_support import fail as _fail
+from harness.engine.identity import load_identity_operations
 from harness.engine.ops import load_operations
-from harness.protocol import modeled_errors, operation_model
+from harness.protocol import COGNITO_IDENTITY, COGNITO_IDP, Service, modeled_errors, operation_model
 from harness.web.http import Request, Response
 
 
@@ -51,14 +53,15 @@ def unknown_members(shape: Shape | None, value: Any, path: str = "") -> list[str
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, target_prefix: str = "AWSCognitoIdentityProviderService.") -> None:
         self.seen: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        self.target_prefix = target_prefix  # one service's calls (both have e.g. TagResource)
 
     def wrap(self, dispatch: Any) -> Any:
         def recording(request: Request) -> Response:
             response = dispatch(request)
             target = request.header("x-amz-target")
-            if request.path == "/" and target:
+            if request.path == "/" and target and target.startswith(self.target_prefix):
                 op = target.partition(".")[2]
                 self.seen[op].append((response.status, json.loads(response.body or b"{}")))
             return response
@@ -303,28 +306,59 @@ def recorded(emulator):  # noqa: ANN201
     return recorder
 
 
-def test_every_operation_succeeds_with_a_modeled_shape(recorded: Recorder) -> None:
+@pytest.fixture()
+def recorded_identity(emulator):  # noqa: ANN201
+    recorder = Recorder("AWSCognitoIdentityService.")
+    router = emulator.http.router
+    router.dispatch = recorder.wrap(router.dispatch)
+    identity_tour(emulator.identity_client(), emulator.boto3_client())
+    return recorder
+
+
+def shape_problems(recorded: Recorder, operations: list[str], service: Service) -> list[str]:
     problems = []
-    for op in sorted(load_operations()):
+    for op in operations:
         successes = [body for status, body in recorded.seen.get(op, []) if status == 200]
         if not successes:
             problems.append(f"{op}: never succeeded in the tour")
             continue
-        output = operation_model(op).output_shape
+        output = operation_model(op, service).output_shape
         for body in successes:
             extra = unknown_members(output, body)
             if extra:
                 problems.append(f"{op}: members not in the model: {extra}")
-    assert not problems, "\n".join(problems)
+    return problems
 
 
-def test_every_operation_fails_only_with_modeled_errors(recorded: Recorder) -> None:
+def error_problems(recorded: Recorder, operations: list[str], service: Service) -> list[str]:
     problems = []
-    for op in sorted(load_operations()):
+    for op in operations:
         errors = [body for status, body in recorded.seen.get(op, []) if status != 200]
         if not errors:
             problems.append(f"{op}: never failed in the tour")
         for body in errors:
-            if body.get("__type") not in modeled_errors(op):
+            if body.get("__type") not in modeled_errors(op, service):
                 problems.append(f"{op}: {body.get('__type')} is not listed for it: {body.get('message')}")
+    return problems
+
+
+def test_every_operation_succeeds_with_a_modeled_shape(recorded: Recorder) -> None:
+    problems = shape_problems(recorded, sorted(load_operations()), COGNITO_IDP)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_operation_fails_only_with_modeled_errors(recorded: Recorder) -> None:
+    problems = error_problems(recorded, sorted(load_operations()), COGNITO_IDP)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_identity_operation_succeeds_with_a_modeled_shape(recorded_identity: Recorder) -> None:
+    operations = sorted(load_identity_operations())
+    assert operations, "no cognito-identity operation registered"
+    problems = shape_problems(recorded_identity, operations, COGNITO_IDENTITY)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_identity_operation_fails_only_with_modeled_errors(recorded_identity: Recorder) -> None:
+    problems = error_problems(recorded_identity, sorted(load_identity_operations()), COGNITO_IDENTITY)
     assert not problems, "\n".join(problems)

@@ -3,7 +3,9 @@
 Each flawed app runs the WHOLE catalogue (every family, baseline) and must fail
 exactly the union of its rows in EXPECTED_TOKENS (token validation, expiry,
 refresh) and EXPECTED_SESSIONS (tests/flaws_sessions_matrix.py: logout,
-federation, email, tenancy, lockout), with no ERROR, so it fails no unrelated
+federation, email, tenancy, lockout), EXPECTED_MFA, EXPECTED_TRIGGERS and
+EXPECTED_IDENTITY (tests/flaws_*_matrix.py; those flaws run their own family only),
+with no ERROR, so it fails no unrelated
 MUST check. The correct reference app must fail nothing (and skip nothing of
 these families: its spec names a required scope). Every check of the three families here must be failed by at
 least one flawed app ("a check no flawed app can fail is not done").
@@ -28,6 +30,7 @@ import pytest
 
 from harness.runner.scenario import load_catalogue
 from harness.runner.spec import load_spec
+from tests.flaws_identity_matrix import EXPECTED_IDENTITY
 from tests.flaws_mfa_matrix import EXPECTED_MFA
 from tests.flaws_triggers_matrix import EXPECTED_TRIGGERS
 from tests.flaws_tokens_matrix import STRICT_TOKENS
@@ -105,7 +108,7 @@ EXPECTED_TOKENS: dict[str, set[str]] = {
 
 def expected_for(flaw: str) -> set[str]:
     return (EXPECTED_TOKENS.get(flaw, set()) | EXPECTED_SESSIONS.get(flaw, set()) | EXPECTED_MFA.get(flaw, set())
-            | EXPECTED_TRIGGERS.get(flaw, set()))
+            | EXPECTED_TRIGGERS.get(flaw, set()) | EXPECTED_IDENTITY.get(flaw, set()))
 
 
 def _shipped() -> set[str]:
@@ -116,7 +119,8 @@ def _shipped() -> set[str]:
 
 
 def test_every_shipped_flaw_is_in_the_matrix() -> None:
-    assert set(EXPECTED_TOKENS) | set(EXPECTED_SESSIONS) | set(EXPECTED_MFA) | set(EXPECTED_TRIGGERS) == _shipped()
+    matrices = (EXPECTED_TOKENS, EXPECTED_SESSIONS, EXPECTED_MFA, EXPECTED_TRIGGERS, EXPECTED_IDENTITY)
+    assert set().union(*matrices) == _shipped()
 
 
 def test_every_flawed_spec_plants_a_known_flaw() -> None:
@@ -157,7 +161,8 @@ def test_every_check_has_metadata() -> None:
 
 
 def _run_spec(job: str) -> tuple[str, set[str], list[str], set[str], float]:
-    """(spec stem, FAIL ids, ERROR lines, PASS ids, seconds) of a baseline run of ``path[|family[|keyword]]``."""
+    """(spec stem, FAIL ids, ERROR lines, PASS ids, seconds) of a baseline run of ``path[|families[|keyword]]``
+    (families comma-separated; none: all)."""
     from harness.runner.engine import RunOptions, run
     from harness.results import Verdict
     from harness.runner.spec import load_spec
@@ -165,7 +170,8 @@ def _run_spec(job: str) -> tuple[str, set[str], list[str], set[str], float]:
     path, _, rest = job.partition("|")
     family, _, keyword = rest.partition("|")
     started = time.monotonic()
-    result = run(load_spec(path), RunOptions(seed=SEED, families=[family] if family else [], keyword=keyword or None))
+    families = [f for f in family.split(",") if f]
+    result = run(load_spec(path), RunOptions(seed=SEED, families=families, keyword=keyword or None))
     failed = {r.check_id for r in result.results if r.verdict is Verdict.FAIL}
     errors = [f"{r.check_id}: {r.reason}" for r in result.results if r.verdict is Verdict.ERROR]
     passed = {r.check_id for r in result.results if r.verdict is Verdict.PASS}
@@ -183,10 +189,13 @@ def _run_chunk(paths: list[str]) -> list[tuple[str, set[str], list[str], set[str
 @pytest.fixture(scope="module")
 def matrix() -> dict[str, tuple[set[str], list[str], set[str], float]]:
     correct = [f"{TARGETS / name}|{family}" for name, family in CORRECT.items()]
-    # an MFA (or trigger) flaw is judged by its family alone; the other flaws by every family but those two
-    # (the correct apps run everything, so a false MFA FAIL still shows there)
-    flawed = [f"{p}|mfa" if p.stem in EXPECTED_MFA else f"{p}|triggers" if p.stem in EXPECTED_TRIGGERS
-              else f"{p}||not MFA- and not TRIG-" for p in sorted(FLAWED.glob("*.toml"))]
+    # an MFA, trigger or identity-pool flaw is judged by its family alone; the other flaws by every family
+    # but those (the correct apps run everything, so a false MFA FAIL still shows there)
+    own_family = {**dict.fromkeys(EXPECTED_MFA, "mfa"), **dict.fromkeys(EXPECTED_TRIGGERS, "triggers"),
+                  **dict.fromkeys(EXPECTED_IDENTITY, "identity")}
+    shared = ",".join(sorted({s.family for s in load_catalogue().values()} - set(own_family.values())
+                             - {"identity-audit"}))  # the audit reads files the flaws leave alone
+    flawed = [f"{p}|{own_family.get(p.stem, shared)}" for p in sorted(FLAWED.glob("*.toml"))]
     chunks = [[correct[i % len(correct)], *flawed[i::PROCESSES]] for i in range(PROCESSES)]
     started = time.monotonic()
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads

@@ -19,6 +19,7 @@ import scenarios
 from harness import server
 from harness.cli import COMMAND_MODULES
 from harness.engine import ops
+from harness.engine.identity import ops as identity_ops
 from harness.engine.store import Backend
 from harness.runner import scenario as catalogue_module
 from harness.runner.scenario import ENTRY_POINT_GROUP, CatalogueError, load_catalogue
@@ -52,6 +53,16 @@ def test_every_operation_in_the_ops_modules_is_registered() -> None:
     modules = {Path(m.__file__).stem for m in ops.OPERATION_MODULES}
     with_ops = {p.stem for p in (PACKAGE / "engine" / "ops").glob("*.py") if decorated(p, "operation")}
     assert modules == with_ops
+
+
+def test_every_identity_operation_in_the_identity_ops_modules_is_registered() -> None:
+    folder = PACKAGE / "engine" / "identity" / "ops"
+    declared = {name for path in folder.glob("*.py") for name in decorated(path, "identity_operation")}
+    assert declared, "no @identity_operation found: the scan is broken"
+    assert set(identity_ops.IDENTITY_OPERATIONS) == declared
+    assert set(Backend(seed=0).identity_operations) == declared
+    modules = {Path(m.__file__).stem for m in identity_ops.IDENTITY_OPERATION_MODULES}  # type: ignore[attr-defined]
+    assert modules == {p.stem for p in folder.glob("*.py") if decorated(p, "identity_operation")}
 
 
 def test_every_bundled_check_is_in_the_catalogue() -> None:

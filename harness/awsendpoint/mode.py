@@ -37,6 +37,15 @@ def idp_host(region: str) -> str:
     return f"cognito-idp.{region}.amazonaws.com"
 
 
+def identity_host(region: str) -> str:
+    """The cognito-identity (identity pools) API host."""
+    return f"cognito-identity.{region}.amazonaws.com"
+
+
+IDENTITY_ISSUER_HOST = "cognito-identity.amazonaws.com"
+"""The identity service's OpenID token issuer: its JWKS and discovery are at the emulator's root."""
+
+
 @dataclass
 class AwsEndpointMode:
     """Starts and stops everything the mode needs; tells what the launched app receives."""
@@ -55,6 +64,11 @@ class AwsEndpointMode:
     def host(self) -> str:
         return idp_host(self.region)
 
+    @property
+    def hosts(self) -> list[str]:
+        """Every AWS host the mode answers for (the cognito-idp one first), all on the one emulator."""
+        return [self.host, identity_host(self.region), IDENTITY_ISSUER_HOST]
+
     def start(self) -> AwsEndpointMode:
         if self.hosts_file not in HOSTS_FILE_CHOICES:
             raise AwsEndpointError(f"[aws].hosts_file must be one of {', '.join(HOSTS_FILE_CHOICES)}, "
@@ -63,32 +77,33 @@ class AwsEndpointMode:
         try:
             self.ca = RunCA(self.directory)
             self.ca.bundle()
-            upstream = Upstream(self.host, self.emulator_url)
+            upstreams = [Upstream(host, self.emulator_url) for host in self.hosts]
             self.isolation = (probe() if self.hosts_file != "off"
                               else HostsIsolation(False, "turned off by [aws].hosts_file = \"off\""))
-            self.front = self._start_front(upstream)
+            self.front = self._start_front(upstreams)
             if self.hosts_file == "required" and not self.isolation.available:
                 raise AwsEndpointError("[aws].hosts_file = \"required\" but a private /etc/hosts is not possible "
                                        f"here: {self.isolation.reason}")
             if self.isolation.available:
-                self.hosts_path = write_hosts_file(self.directory, self.front.address[0], [self.host])
-            self.proxy = InterceptingProxy({self.host: self.front.address}, {self.host: upstream}).start()
+                self.hosts_path = write_hosts_file(self.directory, self.front.address[0], self.hosts)
+            self.proxy = InterceptingProxy({u.host: self.front.address for u in upstreams},
+                                           {u.host: u for u in upstreams}).start()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start_front(self, upstream: Upstream) -> TLSFront:
+    def _start_front(self, upstreams: list[Upstream]) -> TLSFront:
         """On a per-run 127.x.y.z:443 when the hosts file can point there, else on 127.0.0.1 (any port)."""
         if self.isolation.available:
             errors = []
             for address in loopback_candidates():
                 try:
-                    return TLSFront(self.ca, [upstream], (address, HTTPS_PORT)).start()  # type: ignore[arg-type]
+                    return TLSFront(self.ca, upstreams, (address, HTTPS_PORT)).start()  # type: ignore[arg-type]
                 except OSError as exc:
                     errors.append(f"{address}:{HTTPS_PORT}: {exc.strerror or exc}")
             self.isolation = HostsIsolation(False, f"no loopback address could take port 443 ({errors[-1]})")
-        return TLSFront(self.ca, [upstream]).start()  # type: ignore[arg-type]
+        return TLSFront(self.ca, upstreams).start()  # type: ignore[arg-type]
 
     # --- what the app receives -----------------------------------------------------------------
 
@@ -102,6 +117,7 @@ class AwsEndpointMode:
             "COGNITO_JWKS_URL": f"{endpoint}/{pool_id}/.well-known/jwks.json",
             "COGNITO_ENDPOINT": endpoint,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": endpoint,
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY": f"https://{identity_host(self.region)}",
             "SSL_CERT_FILE": bundle,
             "REQUESTS_CA_BUNDLE": bundle,
             "CURL_CA_BUNDLE": bundle,
@@ -122,7 +138,7 @@ class AwsEndpointMode:
 
     def evidence(self) -> list[Evidence]:
         """One note for the run: how the app was routed, and every host the proxy or front refused."""
-        data: dict[str, object] = {"hosts": [self.host], "region": self.region}
+        data: dict[str, object] = {"hosts": self.hosts, "region": self.region}
         if self.ca is not None:
             data["ca_sha256"] = self.ca.fingerprint
         if self.proxy is not None:
@@ -147,4 +163,5 @@ class AwsEndpointMode:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-__all__ = ["AwsEndpointError", "AwsEndpointMode", "HOSTS_FILE_CHOICES", "NO_PROXY", "idp_host"]
+__all__ = ["AwsEndpointError", "AwsEndpointMode", "HOSTS_FILE_CHOICES", "IDENTITY_ISSUER_HOST", "NO_PROXY",
+           "identity_host", "idp_host"]

@@ -11,11 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from harness.version import __version__
-from harness.cli import check_commands, serve
+from harness.cli import audit_command, check_commands, serve
 
 COMMAND_MODULES = (
     serve,  # serve
     check_commands,  # run, list, verify, replay
+    audit_command,  # audit
 )
 
 EXIT_USAGE = 2

@@ -122,8 +122,9 @@ def exports(emulator_url: str, handle: Any, client_name: str | None, region: str
         region=region, pool_id=handle.pool_id, client_id=client.client_id,
         client_secret=client.client_secret or "", issuer=handle.issuer, jwks_url=handle.jwks_url,
         endpoint=emulator_url, domain=hosted_ui_url(emulator_url, handle.pool_id),
+        identity_pool_id=handle.identity_pool.identity_pool_id if handle.identity_pool else "",
     )
-    pairs = list(coords.env().items())
+    pairs = list(coords.env().items())  # AWS_ENDPOINT_URL_COGNITO_IDENTITY: the same server answers cognito-identity
     for name, other in handle.clients.items():
         suffix = "".join(ch if ch.isalnum() else "_" for ch in name).upper()
         pairs.append((f"COGNITO_CLIENT_ID_{suffix}", other.client_id))

@@ -13,7 +13,8 @@ which it holds::
     bad = control.mint(pool_id, "ana", sign_with="none")
 
 Concerns: lifecycle (info, reset), clock, mailbox, faults, keys, minting and
-token status, events, snapshot/restore. Bad arguments raise
+token status, events, snapshot/restore, identity-pool credentials
+(:class:`~harness.control.identity_controls.IdentityControls`). Bad arguments raise
 :class:`ControlError` naming the argument (the HTTP face turns it into a 400,
 or a 404 for an unknown pool, key, user or fault).
 """
@@ -37,6 +38,7 @@ from harness.control.checks import (
     check_object,
     check_str,
 )
+from harness.control.identity_controls import IdentityControls
 from harness.control.keys import KeyControls
 from harness.engine import auth_events
 from harness.engine import snapshot as snap
@@ -89,7 +91,7 @@ def _iso(ts: float) -> str:
 # --- the control plane ------------------------------------------------------------------------
 
 
-class Control(KeyControls):
+class Control(KeyControls, IdentityControls):
     """The control plane over an in-process :class:`~harness.engine.store.Backend`."""
 
     def __init__(self, backend: Backend) -> None:

@@ -198,6 +198,22 @@ class RemoteControl:
     def last_event(self) -> int:
         return int(self.info()["last_event"])
 
+    # --- identity-pool credentials ----------------------------------------------------------------------
+
+    def identity_credentials(self, identity_pool_id: str | None = None,
+                             identity_id: str | None = None) -> list[dict[str, Any]]:
+        params = {"identity_pool_id": identity_pool_id, "identity_id": identity_id}
+        return self._call("GET", "/identity/credentials", params=params)["credentials"]
+
+    def identity_credential(self, access_key_id: str) -> dict[str, Any]:
+        check_str("access_key_id", access_key_id)
+        return self._call("GET", f"/identity/credentials/{quote(access_key_id, safe='')}")
+
+    def expire_identity_credentials(self, access_key_id: str | None = None,
+                                    identity_pool_id: str | None = None) -> dict[str, int]:
+        body = {"access_key_id": access_key_id, "identity_pool_id": identity_pool_id}
+        return self._call("POST", "/identity/credentials/expire", body={k: v for k, v in body.items() if v is not None})
+
     # --- snapshot ---------------------------------------------------------------------------------------
 
     def snapshot(self, include_secrets: bool = False) -> dict[str, Any]:

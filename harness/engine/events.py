@@ -100,6 +100,15 @@ DEVICE_NEW = "device.new"  # a sign-in was handed a new device key (NewDeviceMet
 DEVICE_CONFIRMED = "device.confirmed"  # ConfirmDevice registered the device's SRP verifier
 DEVICE_STATUS = "device.status"  # (Admin)UpdateDeviceStatus: remembered / not_remembered
 DEVICE_FORGOTTEN = "device.forgotten"  # (Admin)ForgetDevice
+IDENTITY_CREDENTIALS = "identity.credentials"  # temporary AWS credentials issued (role, identity; never the secret)
+IDENTITY_CREDENTIALS_EXPIRED = "identity.credentials_expired"  # the control plane expired issued credentials
+IDENTITY_DENIED = "identity.denied"  # no credentials: the role mapping denied or no role is configured
+IDENTITY_CREATED = "identity.created"  # GetId (or a developer token) made a new identity id
+IDENTITY_LINKED = "identity.linked"  # a login (provider, subject) joined an identity
+IDENTITY_MERGED = "identity.merged"  # a login already linked elsewhere merged that identity into this one
+IDENTITY_UNLINKED = "identity.unlinked"  # UnlinkIdentity removed a login from an identity
+IDENTITY_OPENID_TOKEN = "identity.openid_token"  # GetOpenIdToken(ForDeveloperIdentity) issued a token
+IDENTITY_STS_ASSUMED = "identity.sts_assumed"  # STS AssumeRoleWithWebIdentity took a cognito-identity token
 
 
 Record = tuple[Any, ...]

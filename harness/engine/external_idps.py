@@ -28,6 +28,11 @@ class ExternalIdPs(Protocol):
         """The discovery document of an IdP standing in for a social provider (``preset``: google, apple),
         made if needed; None when there is none (the provider details are then kept as given)."""
 
+    def verify_id_token(self, preset: str, token: str) -> dict[str, Any]:
+        """The claims of an ID token signed by the stand-in of a social provider (``preset``: google, apple):
+        signature against its published keys and its issuer checked, not ``exp`` nor ``aud`` (the caller
+        decides those on its clock and configuration). Raises ValueError when no stand-in signed it."""
+
 
 class NoFakeIdPs:
     """The engine's default: real providers only, no stand-ins."""
@@ -42,6 +47,9 @@ class NoFakeIdPs:
 
     def stand_in(self, preset: str, client_id: str | None, client_secret: str | None) -> dict[str, Any] | None:
         return None
+
+    def verify_id_token(self, preset: str, token: str) -> dict[str, Any]:
+        raise ValueError(f"no stand-in IdP for {preset}: real social providers are not reachable")
 
 
 __all__ = ["DEFAULT_CLIENT_TIMEOUT", "ExternalIdPs", "NoFakeIdPs"]

@@ -2,8 +2,9 @@
 
 A snapshot captures everything that decides what the emulator answers next:
 pools with their clients, users, codes, lockout, groups, sessions and
-revocations, signing keys, the clock, the mailbox, armed faults, the event log
-and the id generator's state (so the ids handed out after a restore are the
+revocations, signing keys, the clock, the mailbox, armed faults, the event log,
+the identity pools (cognito-identity: pools, identities, roles, issued credentials,
+the OpenID token key) and the id generator's state (so the ids handed out after a restore are the
 ones that would have come).
 
 Secrets stay out unless asked for (``secrets=True``): the pools' private keys,
@@ -38,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from harness.clock import ClockRangeError, ClockState, check_state
 from harness.engine.events import Event
 from harness.engine.faults import Fault
+from harness.engine.identity.models import IdentityPool, IssuedCredentials
 from harness.engine.keys import KeyRing, SigningKey
 from harness.engine.messaging import Message
 from harness.engine.models import UserPool
@@ -59,7 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMAT = "cognito-harness/snapshot"
 FORMAT_VERSION = 1
 TOP_LEVEL = ("format", "format_version", "harness_version", "secrets", "settings", "clock", "ids", "pools",
-             "mailbox", "faults", "events")
+             "mailbox", "faults", "events", "identity")
+IDENTITY_KEYRING = "cognito-identity"  # the identity service's keyring label (Backend.new_keyring)
+NO_IDENTITY = {"pools": [], "credentials": [], "keyring": None}  # a snapshot from before identity pools
 
 
 @dataclass
@@ -78,6 +82,9 @@ class Capture:
     faults: list[Detached]  # Fault values
     events_seq: int
     events: list[Event]
+    identity_pools: list[Detached]  # IdentityPool values
+    identity_credentials: list[Detached]  # IssuedCredentials values, oldest first
+    identity_keyring: KeyRing | None
 
 
 def capture(backend: Backend, secrets: bool = False) -> Capture:
@@ -97,6 +104,9 @@ def capture(backend: Backend, secrets: bool = False) -> Capture:
             faults=detached_copy(backend.faults.list()),
             events_seq=backend.events.last_seq,
             events=backend.events.list(),  # events are frozen values: shared, not copied
+            identity_pools=[detached_copy(p) for p in backend.identity.pools.values()],
+            identity_credentials=[detached_copy(c) for c in backend.identity.credentials.values()],
+            identity_keyring=detached_copy(backend.identity.keyring),
         )
 
 
@@ -114,6 +124,7 @@ def _document(c: Capture) -> dict[str, Any]:
         "mailbox": {"next_id": c.mailbox_next_id, "messages": c.messages},
         "faults": {"next_id": c.faults_next_id, "armed": c.faults},
         "events": {"seq": c.events_seq, "log": c.events},
+        "identity": {"pools": c.identity_pools, "credentials": c.identity_credentials, "keyring": c.identity_keyring},
     }
 
 
@@ -141,6 +152,7 @@ class Checkpoint:
     pools (by id), the id generator, the mailbox and the event log. Cheap: no pool is copied."""
 
     pool_ids: frozenset[str]
+    identity_pool_ids: frozenset[str]
     seed: int
     rng: tuple[int, list[int], float | None]
     messages: list[Message]
@@ -151,7 +163,8 @@ class Checkpoint:
 
 def checkpoint(backend: Backend) -> Checkpoint:
     with backend.transaction():
-        return Checkpoint(frozenset(backend.pools), backend.ids.seed, backend.ids.state(),
+        return Checkpoint(frozenset(backend.pools), frozenset(backend.identity.pools), backend.ids.seed,
+                          backend.ids.state(),
                           backend.mailbox.list(include_failed=True), backend.mailbox.next_id,
                           backend.events.list(), backend.events.last_seq)
 
@@ -163,6 +176,8 @@ def roll_back(backend: Backend, mark: Checkpoint) -> None:
     with backend.transaction():
         for pool_id in [p for p in backend.pools if p not in mark.pool_ids]:
             del backend.pools[pool_id]
+        for pool_id in [p for p in backend.identity.pools if p not in mark.identity_pool_ids]:
+            del backend.identity.pools[pool_id]
         backend.ids.set_state(mark.seed, mark.rng)
         backend.mailbox.restore(list(mark.messages), mark.mailbox_next_id)
         backend.events.restore(mark.events, mark.events_seq)
@@ -184,6 +199,9 @@ class _Restored:
     faults_next_id: int
     events: list[Event]
     events_seq: int
+    identity_pools: dict[str, IdentityPool]
+    identity_credentials: list[IssuedCredentials]
+    identity_keyring: KeyRing | None
 
 
 def _member(data: dict[str, Any], name: str, kind: type, where: str) -> Any:
@@ -252,6 +270,25 @@ def _decode_pools(backend: Backend, raw: list[Any]) -> dict[str, UserPool]:
     return pools
 
 
+def _decode_identity(backend: Backend, raw: Any) -> tuple[dict[str, IdentityPool], list[IssuedCredentials],
+                                                         KeyRing | None]:
+    """The ``identity`` member: identity pools by id, issued credentials (oldest first), the OpenID key."""
+    if not isinstance(raw, dict):
+        raise SnapshotError("identity", "expected an object with pools, credentials and keyring")
+    for name in raw:
+        if name not in NO_IDENTITY:
+            raise SnapshotError(f"identity.{name}", "unknown member; expected pools, credentials, keyring")
+    pools: dict[str, IdentityPool] = {}
+    for pool in _items(IdentityPool, raw.get("pools"), "identity.pools"):
+        if pool.pool_id in pools:
+            raise SnapshotError(f"identity.pools.{pool.pool_id}", "a second identity pool with this id")
+        pools[pool.pool_id] = pool
+    credentials = _items(IssuedCredentials, raw.get("credentials"), "identity.credentials")
+    keyring = raw.get("keyring")
+    ring = _decode_keyring(backend, IDENTITY_KEYRING, keyring, "identity.keyring") if keyring is not None else None
+    return pools, credentials, ring
+
+
 def _decode_rng(raw: Any) -> tuple[int, tuple[int, ...], float | None]:
     try:
         version, internal, gauss = raw
@@ -301,6 +338,7 @@ def _check(backend: Backend, data: Any) -> _Restored:
     messages = _items(Message, mailbox_raw.get("messages"), "mailbox.messages")
     faults = _items(Fault, faults_raw.get("armed"), "faults.armed")
     events = _items(Event, events_raw.get("log"), "events.log")
+    identity_pools, identity_credentials, identity_keyring = _decode_identity(backend, data.get("identity", NO_IDENTITY))
     return _Restored(
         settings=dataclass_members(type(backend.settings), settings_raw, "settings", skip=("public_url",)),
         clock=clock,
@@ -313,6 +351,9 @@ def _check(backend: Backend, data: Any) -> _Restored:
         faults_next_id=_counter(faults_raw, "next_id", "faults.", max((f.id for f in faults), default=0) + 1),
         events=events,
         events_seq=_counter(events_raw, "seq", "events.", max((e.seq for e in events), default=0)),
+        identity_pools=identity_pools,
+        identity_credentials=identity_credentials,
+        identity_keyring=identity_keyring,
     )
 
 
@@ -334,6 +375,11 @@ def load(backend: Backend, data: Any) -> None:
         backend.mailbox.restore(restored.messages, restored.mailbox_next_id)
         backend.faults.restore(restored.faults, restored.faults_next_id)
         backend.events.restore(restored.events, restored.events_seq)
+        backend.identity.clear()
+        backend.identity.pools.update(restored.identity_pools)
+        for issued in restored.identity_credentials:
+            backend.identity.remember(issued)
+        backend.identity.keyring = restored.identity_keyring
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Capture", "Checkpoint", "SnapshotError", "capture", "checkpoint", "decode",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.fake_idps.provider import PRESETS, FakeIdP, IdPFault, IdPRegistry, IdPRequestError, IdPUser
+from harness.engine.signing import sign_jwt
+from harness.fake_idps.provider import PRESETS, FakeIdP, IdPFault, IdPRegistry, IdPRequestError, IdPUser, IssuedCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
@@ -93,6 +94,17 @@ class FakeIdPHandle:
             self.state.faults.clear()
             self.state.sign_with_unpublished = False
             return count
+
+    def id_token(self, sub: str, audience: str | None = None) -> str:
+        """An ID token for user ``sub``, as /token issues it (what a provider's own SDK hands an app, which
+        then passes it on, e.g. in an identity pool's Logins); ``audience`` defaults to the client id."""
+        with self._registry.lock:
+            idp = self.state
+            user = idp.users[str(sub)]
+            grant = IssuedCode(code="", sub=user.sub, client_id=audience or idp.client_id, redirect_uri="",
+                               scope="openid", nonce=None, code_challenge=None, expires_at=0.0)
+            claims = idp.id_token_claims(user, grant, self.issuer, int(self._registry.now()))
+            return sign_jwt(claims, idp.signing_key(), {"typ": "JWT"})
 
     def provider_details(self) -> dict[str, str]:
         return self.state.provider_details(self._registry.public_url)

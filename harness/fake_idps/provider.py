@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import jwt
+
 from harness.encoding import pkce_s256, secrets_equal
 from harness.engine.external_idps import DEFAULT_CLIENT_TIMEOUT
 from harness.engine.faults import take_first
@@ -419,6 +421,28 @@ class IdPRegistry:
             if fake is None:
                 fake = self.create(preset, preset, client_id=client_id, client_secret=client_secret)
             return fake.discovery(self.public_url)
+
+    def verify_id_token(self, preset: str, token: str) -> dict[str, Any]:
+        """The claims of an ID token one of the fake IdPs of ``preset`` signed (ExternalIdPs)."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise ValueError(f"not a JWT: {exc}") from None
+        with self.lock:
+            for idp in self.idps.values():
+                key = idp.keyring.find(kid) if idp.preset.name == preset and isinstance(kid, str) else None
+                if key is None or not key.published:
+                    continue
+                try:
+                    claims: dict[str, Any] = jwt.decode(token, key.public_key, algorithms=["RS256"],
+                                                        options={"verify_exp": False, "verify_aud": False,
+                                                                 "verify_iat": False, "verify_nbf": False})
+                except jwt.PyJWTError as exc:
+                    raise ValueError(f"signature check failed: {exc}") from None
+                if claims.get("iss") != idp.issuer(self.public_url):
+                    raise ValueError("issuer does not match the IdP")
+                return claims
+        raise ValueError(f"no {preset} IdP published the key of this token")
 
     def set_client_timeout(self, seconds: float) -> None:
         if not 0 < seconds <= 60:

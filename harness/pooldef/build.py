@@ -26,6 +26,8 @@ The format (``fixtures/pools/default.toml`` is a complete, commented example)::
     [clients.<name>]                    # generate_secret, explicit_auth_flows, OAuth settings, ...
     [[users]]                           # username, password, email, phone_number, attributes,
                                         # groups, status, enabled
+    [identity_pool]                     # the identity pool trusting this pool, its roles and their IAM
+                                        # documents (harness/pooldef/identity.py)
 
 In a pool whose username is the email or phone (``username_attributes``), a
 seed user's ``username`` is that email or phone, generated people are created
@@ -47,6 +49,8 @@ from typing import Any
 from harness.bundled import fixture
 from harness.engine.store import Backend
 from harness.errors import CognitoError
+from harness.pooldef.identity import (IDENTITY_KEY, IdentityPoolHandle, anchor_role_documents,
+                                      build_identity_pool, read_identity_pool)
 from harness.pooldef.mfa import MFA_MODES, email_configuration, mfa_settings, sms_configuration
 from harness.pooldef.reader import DefinitionTable, PoolDefinitionError
 from harness.pooldef.users import GENERATED_PASSWORD, UserHandle, UserMaker
@@ -84,6 +88,7 @@ class PoolHandle:
     users: dict[str, UserHandle] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
     tenants: list[str] = field(default_factory=list)
+    identity_pool: IdentityPoolHandle | None = None  # the [identity_pool], once built
 
     @property
     def client(self) -> ClientHandle:
@@ -301,7 +306,7 @@ class _Builder:
 
 # Keys of a definition file's top level; the rest of an inline [pool] table are the file's [pool] keys.
 DEFINITION_KEYS = ("generated_users", "generated_password", "generated_groups", "tenants", "groups", "clients",
-                   "users")
+                   "users", IDENTITY_KEY)
 
 
 def default_pool_path() -> Path:
@@ -313,7 +318,7 @@ def read_definition(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
         with p.open("rb") as fh:
-            return tomllib.load(fh)
+            return anchor_role_documents(tomllib.load(fh), p.resolve().parent)
     except FileNotFoundError:
         raise PoolDefinitionError(str(p), "", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
@@ -360,6 +365,7 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
         raise root.fail("generated_users", f"expected a count >= 0, got {generated_count}")
     generated_password = root.get("generated_password", str, GENERATED_PASSWORD)
     generated_groups = root.strings("generated_groups", []) or []
+    identity_table = root.table(IDENTITY_KEY)
     if not inline:
         root.done()  # inline: pool_params checks the shared table once the pool's keys are read too
 
@@ -392,6 +398,14 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
             made = builder.users.generated(pool_id, root.key("generated_users"), generated_count,
                                            generated_password, generated_groups, tenants, set(users))
             users.update({u.username: u for u in made})
+        identity = None
+        if identity_table is not None:
+            base = Path(file).parent if Path(file).is_file() else None
+            definition = read_identity_pool(identity_table, list(clients), base)
+            if base is not None:
+                definition.documents()  # a missing or malformed role document is a definition error now
+            identity = build_identity_pool(backend, definition, pool_id, pool.region,
+                                           {n: c.client_id for n, c in clients.items()})
         return PoolHandle(
             pool_id=pool_id,
             name=pool.name,
@@ -403,6 +417,7 @@ def build_pool(backend: Backend, data: dict[str, Any], file: str = "<definition>
             users=users,
             groups=groups,
             tenants=tenants,
+            identity_pool=identity,
         )
 
 

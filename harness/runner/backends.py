@@ -168,6 +168,7 @@ class PoolBackend:
     name = "backend"
     control: Any = None
     idp: Any = None
+    cognito_identity: Any = None  # boto3 cognito-identity client, where the backend has identity pools
 
     def fake_idps(self) -> FakeIdPs | None:
         """The fake external IdPs the pool can federate with (only the in-process emulator has them)."""
@@ -225,6 +226,7 @@ class EmulatorBackend(PoolBackend):
         self.emulator = Emulator.start(seed=self.seed, region=self.region)
         self.control = Control(self.emulator.backend)
         self.idp = self.emulator.boto3_client()
+        self.cognito_identity = self.emulator.identity_client()
 
     def fake_idps(self) -> FakeIdPs | None:
         return FakeIdPs(self.emulator.backend) if self.emulator is not None else None
@@ -292,6 +294,7 @@ class EmulatorBackend(PoolBackend):
             domain=hosted_ui_url(self.emulator.url, handle.pool_id),
             other_client_id=other_id,
             other_client_secret=other_secret,
+            identity_pool_id=handle.identity_pool.identity_pool_id if handle.identity_pool else "",
         )
         self.functions.bind(self.emulator.backend, coords)  # the spec's [triggers.*], before the snapshot
         return coords

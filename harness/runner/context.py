@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from botocore import xform_name
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.audit import AuditReport, audit_identity_pool, definition_of_spec_pool
 from harness.encoding import b64url, b64url_decode
 from harness.engine.common import secret_hash
 from harness.engine.signing import foreign_key
@@ -24,6 +25,7 @@ from harness.fake_idps import FakeIdPs
 from harness.pooldef.shape import PoolShape
 from harness.protocol import operation_model
 from harness.results import Evidence, StepRecord
+from harness.runner.identity import PoolIdentity
 from harness.runner.mfa import PoolMfa
 from harness.runner.scenario import Failure, Scenario, Skip
 from harness.runner.token_view import Tokens, claims_of, decode_unverified
@@ -77,6 +79,7 @@ class ScenarioContext:
         self._event_mark = self.control.last_event() if self.control is not None else 0
         self.scratch: dict[str, Any] = {}
         self.mfa = PoolMfa(self)  # second factors: authenticator apps, codes, the pool's MFA challenges
+        self.identity = PoolIdentity(self)  # the run's identity pool: credentials and their roles
 
     # --- capabilities ------------------------------------------------------------------------
 
@@ -209,6 +212,14 @@ class ScenarioContext:
         missing = self.spec.missing(requests)
         if missing:
             raise Skip(f"target spec {self.spec.path.name} has no [requests.{missing[0]}]")
+
+    def identity_audit(self) -> AuditReport:
+        """The least-privilege audit of the identity pool the spec's pool declares (harness.audit): SKIP when the
+        spec declares none."""
+        definition = definition_of_spec_pool(self.spec.path, self.spec.pool_definition_path(), self.spec.pool.inline)
+        if definition is None:
+            raise Skip(f"target spec {self.spec.path.name}: its pool declares no [identity_pool] to audit")
+        return audit_identity_pool(definition, source=str(self.spec.path), require_documents=False)
 
     # --- pool actions (backend-neutral, through boto3) ------------------------------------------
 
@@ -472,6 +483,9 @@ class ScenarioContext:
         if self.control is None:
             return
         found = self.control.events(None, self._event_mark, self.pool.pool_id)
+        if self.pool.identity_pool_id:  # the identity pool's own events: credentials issued, logins refused
+            found = sorted(found + self.control.events(None, self._event_mark, self.pool.identity_pool_id),
+                           key=lambda e: e.get("seq", 0))
         if found:
             self.evidence.append(Evidence("event", f"emulator events during {self.scenario.id} ({len(found)})",
                                           {"events": found}))

@@ -55,6 +55,12 @@ REQUEST_NAMES: dict[str, str] = {
                     "session at the challenge / challenge_session pointers)",
     "custom_login_answer": "answers the current custom challenge with {answer} ({session}); returns the next "
                            "challenge or tokens",
+    # identity pools (the identity family): AWS credentials the app obtains from cognito-identity
+    "aws_credentials": "gives the signed-in caller AWS credentials from the identity pool (GetId and "
+                       "GetCredentialsForIdentity with their ID token as the login); access_key_id points at the "
+                       "AccessKeyId it got",
+    "aws_credentials_guest": "gives a visitor who is not signed in AWS credentials of the identity pool's "
+                             "unauthenticated identity; access_key_id points at the AccessKeyId it got",
 }
 
 # Requests that answer a login step: they may carry a challenge instead of tokens.
@@ -64,10 +70,13 @@ LOGIN_STEPS = ("login", "login_mfa", "login_mfa_select", "login_mfa_setup_begin"
 CHALLENGE_ANSWERS = ("login_mfa", "login_mfa_select", "login_mfa_setup_begin", "login_mfa_setup_finish")
 # Requests that hand out a new authenticator's secret (totp_secret is required there).
 TOTP_SECRET_REQUESTS = ("login_mfa_setup_begin", "totp_enroll_begin")
+# Requests that hand out AWS credentials from an identity pool (access_key_id is required there).
+CREDENTIAL_REQUESTS = ("aws_credentials", "aws_credentials_guest")
 
 # Requests that do not present the signed-in user's token unless the spec says so.
 UNAUTHENTICATED_BY_DEFAULT = {"signup", "confirm", "resend", "login", "refresh", "forgot_password", "reset_password",
-                              "federated_callback", "custom_login", "custom_login_answer", *CHALLENGE_ANSWERS}
+                              "federated_callback", "custom_login", "custom_login_answer", "aws_credentials_guest",
+                              *CHALLENGE_ANSWERS}
 
 # Placeholders a request template may use; scenarios fill them in.
 PLACEHOLDERS = {
@@ -168,6 +177,7 @@ class RequestSpec:
     challenge: str | None = None  # login steps: JSON pointer to the challenge name the app passes on
     challenge_session: str | None = None  # login steps: JSON pointer to the challenge's session handle
     totp_secret: str | None = None  # TOTP enrolment: JSON pointer to the authenticator's secret
+    access_key_id: str | None = None  # AWS credentials: JSON pointer to the AccessKeyId the app got
 
     def placeholders(self) -> set[str]:
         found: set[str] = set()
@@ -407,5 +417,5 @@ __all__ = [
     "RequestSpec", "SpecError",
     "TargetSection", "TargetSpec", "TenancySection",
     "REQUEST_NAMES", "PLACEHOLDERS", "CheckSection", "StatusOverride", "LOGIN_STEPS", "CHALLENGE_ANSWERS",
-    "TOTP_SECRET_REQUESTS",
+    "TOTP_SECRET_REQUESTS", "CREDENTIAL_REQUESTS",
 ]

@@ -21,6 +21,7 @@ from harness.runner.spec_model import (
     DEFAULT_DENIED,
     DEFAULT_HOSTED_UI_SCOPES,
     CHALLENGE_ANSWERS,
+    CREDENTIAL_REQUESTS,
     HTTP_METHODS,
     LOGIN_STEPS,
     PLACEHOLDERS,
@@ -190,7 +191,8 @@ def parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
     r = SpecTable(path, prefix, raw, {"method", "path", "query", "headers", "json", "form", "auth", "allowed",
                                     "denied", "user_key", "value_key", *TOKEN_POINTERS,
                                     *(("challenge", "challenge_session") if name in LOGIN_STEPS else ()),
-                                    *(("totp_secret",) if name in TOTP_SECRET_REQUESTS else ())})
+                                    *(("totp_secret",) if name in TOTP_SECRET_REQUESTS else ()),
+                                    *(("access_key_id",) if name in CREDENTIAL_REQUESTS else ())})
     req_path = r.string("path", required=True, nonempty=True)
     if not req_path.startswith("/"):
         raise r.error("path", "a path starting with '/'")
@@ -216,6 +218,7 @@ def parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
         challenge=r.pointer("challenge"),
         challenge_session=r.pointer("challenge_session"),
         totp_secret=r.pointer("totp_secret"),
+        access_key_id=r.pointer("access_key_id"),
     )
     overlap = sorted(set(spec.allowed) & set(spec.denied))
     if overlap:
@@ -230,6 +233,9 @@ def parse_request(path: Path, name: str, raw: Any) -> RequestSpec:
     if name in TOTP_SECRET_REQUESTS and not spec.totp_secret:
         raise SpecError(path, f"[{prefix}].totp_secret", f"a JSON pointer to the TOTP secret the app hands out "
                         f"(required for {name})", has_got=False)
+    if name in CREDENTIAL_REQUESTS and not spec.access_key_id:
+        raise SpecError(path, f"[{prefix}].access_key_id", "a JSON pointer to the AccessKeyId of the AWS credentials "
+                        f"the app hands out (required for {name})", has_got=False)
     return spec
 
 

@@ -78,7 +78,3 @@ def handle(backend: Backend, request: Request) -> Response:
         return error_response(error, request_id)
     body = json.dumps(result, default=_default, separators=(",", ":")).encode()
     return Response(200, body, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id})
-
-
-def install(router: Any, backend: Backend) -> None:
-    router.add("POST", "/", lambda request: handle(backend, request))

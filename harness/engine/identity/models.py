@@ -53,7 +53,14 @@ class Identity:
     ``logins`` maps a provider name (``cognito-idp.<region>.amazonaws.com/<pool>``,
     ``accounts.google.com``, a developer provider name...) to the subject it vouched
     for (the user's ``sub``, the IdP's subject, the developer user identifier).
-    An identity merged into another keeps its id (``merged_into`` names the survivor).
+    An identity merged into another keeps its id (``merged_into`` names the survivor) and is
+    disabled (ListIdentities HideDisabled leaves it out).
+
+    Developer-authenticated logins are NOT in ``logins``: one identity can carry several
+    developer user identifiers (MergeDeveloperIdentities), so they are in
+    ``developer_user_identifiers`` (link order), indexed by the pool (see
+    :meth:`IdentityPool.developer_identity`); DescribeIdentity lists the pool's developer
+    provider name among the logins when there is one.
     """
 
     identity_id: str
@@ -62,6 +69,11 @@ class Identity:
     modified: float
     logins: dict[str, str] = field(default_factory=dict)
     merged_into: str | None = None
+    developer_user_identifiers: list[str] = field(default_factory=list)
+
+    @property
+    def disabled(self) -> bool:
+        return self.merged_into is not None
 
 
 @dataclass
@@ -81,6 +93,33 @@ class IdentityPool:
     role_mappings: dict[str, RoleMapping] = field(default_factory=dict)  # "<provider>:<client id>" -> mapping
     identities: dict[str, Identity] = field(default_factory=dict)
     login_index: dict[str, str] = field(default_factory=dict)  # login_key(provider, subject) -> identity id
+
+    # --- the developer-identity index (H1a; GetOpenIdTokenForDeveloperIdentity, Lookup/Merge/Unlink use it) ---
+    # A developer user identifier is indexed in ``login_index`` under
+    # ``login_key(developer_provider_name, identifier)`` and listed in the identity's
+    # ``developer_user_identifiers``: these three methods are the only writers of both.
+
+    def developer_identity(self, identifier: str) -> Identity | None:
+        """The identity a developer user identifier is linked to (None: not seen yet, or no developer provider)."""
+        if self.developer_provider_name is None:
+            return None
+        identity_id = self.login_index.get(login_key(self.developer_provider_name, identifier))
+        return self.identities.get(identity_id) if identity_id is not None else None
+
+    def link_developer_user(self, identity: Identity, identifier: str) -> None:
+        """Link ``identifier`` to ``identity`` (moving it off any identity it was on); needs a developer provider."""
+        assert self.developer_provider_name is not None, "the pool has no DeveloperProviderName"
+        previous = self.developer_identity(identifier)
+        if previous is not None:
+            previous.developer_user_identifiers.remove(identifier)
+        identity.developer_user_identifiers.append(identifier)
+        self.login_index[login_key(self.developer_provider_name, identifier)] = identity.identity_id
+
+    def unlink_developer_user(self, identity: Identity, identifier: str) -> None:
+        """Forget that ``identifier`` is ``identity``'s: it is a new identity the next time it is seen."""
+        assert self.developer_provider_name is not None, "the pool has no DeveloperProviderName"
+        identity.developer_user_identifiers.remove(identifier)
+        self.login_index.pop(login_key(self.developer_provider_name, identifier), None)
 
 
 def login_key(provider: str, subject: str) -> str:

@@ -6,9 +6,10 @@ handlers with ``@identity_operation("Name")`` (harness.engine.registry).
 
 from __future__ import annotations
 
+from harness.engine.identity.ops import credentials, identities, pools, tokens
 from harness.engine.registry import IDENTITY_OPERATIONS, Handler
 
-IDENTITY_OPERATION_MODULES: tuple[object, ...] = ()
+IDENTITY_OPERATION_MODULES: tuple[object, ...] = (pools, identities, credentials, tokens)
 """Every module that registers cognito-identity operations."""
 
 
