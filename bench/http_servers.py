@@ -2,8 +2,8 @@
 """HTTP server candidates for the emulator, side by side: start-up and sign-in throughput.
 
     python bench/http_servers.py                                   # the current server alone
-    git show <rev>:harness/web/http.py > /tmp/stdlib_http.py        # e.g. the old http.server layer
-    python bench/http_servers.py --candidate stdlib=/tmp/stdlib_http.py --candidate mine=/tmp/mine.py
+    git show <rev>:harness/web/http.py > stdlib_http.py             # e.g. the old http.server layer
+    python bench/http_servers.py --candidate stdlib=stdlib_http.py --candidate mine=mine.py
 
 A candidate is a Python file defining ``HTTPService(router, host, port)`` with
 ``serve_forever()``; the bench starts ``harness.server.Emulator`` with that

@@ -1,12 +1,15 @@
 """A pool's coordinates and the environment contract that carries them to an app.
 
-``cognito-harness serve`` prints these variables as shell exports and the
-runner passes them to the targets it launches (DESIGN.md, "The runner and the
-target contract"), so both read them from here.
+``cognito-harness serve`` prints these variables as shell exports (and writes
+them to its ``--env-file``), ``cognito-harness env`` prints them for a running
+server, and the runner passes them to the targets it launches (the launch
+contract in README.md), so all of them read them from here.
 """
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 TEST_KEY = "testing"
@@ -33,6 +36,7 @@ class PoolCoordinates:
     other_client_id: str = ""  # a second app client of the same pool (client_id confusion checks)
     other_client_secret: str = ""
     identity_pool_id: str = ""  # the definition's [identity_pool], when it has one (cognito-identity)
+    clients: tuple[tuple[str, str, str], ...] = ()  # every app client of the pool: (name, id, secret or "")
 
     def env(self) -> dict[str, str]:
         """The contract's variables (everything but the app's own PORT)."""
@@ -54,3 +58,17 @@ class PoolCoordinates:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
+
+    def exports(self) -> list[tuple[str, str]]:
+        """What ``serve`` and ``env`` hand a shell: the contract, then ``COGNITO_CLIENT_ID_<NAME>`` and
+        ``COGNITO_CLIENT_SECRET_<NAME>`` for every app client (the name upper-cased, other characters ``_``)."""
+        pairs = list(self.env().items())
+        for name, client_id, secret in self.clients:
+            suffix = "".join(ch if ch.isalnum() else "_" for ch in name).upper()
+            pairs += [(f"COGNITO_CLIENT_ID_{suffix}", client_id), (f"COGNITO_CLIENT_SECRET_{suffix}", secret)]
+        return pairs
+
+
+def export_lines(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """``export NAME=value`` lines a POSIX shell sources as they are (values quoted)."""
+    return [f"export {name}={shlex.quote(value)}" for name, value in pairs]

@@ -1,8 +1,8 @@
 """The one table of Cognito errors.
 
 Every error the emulator sends is a member of :class:`Err`: its Cognito
-``__type`` and the exact message a real pool sends (see
-shared/reference/cognito-behaviour.md). Engine code raises
+``__type`` and the exact message a real pool sends (from AWS's documentation,
+the botocore model and answers observed from real pools). Engine code raises
 ``Err.X.error(**fields)``; the HTTP face turns a :class:`CognitoError` into
 ``{"__type", "message"}`` with the right status, so no message string is
 written twice.
@@ -406,7 +406,7 @@ class Err(Enum):
         "The identities cannot be merged: each is linked to a different {provider} user.",
     )  # the API reference: merging two users of the same public provider "will throw an exception"
     # --- identity pools: logins, identities, OpenID tokens (issue 14) ------
-    # Observed verbatim (cognito-behaviour.md section 10; amplify-js #2067, #3675, #9704, aws-cli #7652):
+    # Observed verbatim from real identity pools (amplify-js #2067, #3675, #9704, aws-cli #7652):
     # the LOGIN_* messages but LOGIN_REVOKED and LOGIN_DUPLICATE_PROVIDER, UNAUTHENTICATED_NOT_ALLOWED,
     # CLASSIC_FLOW_DISABLED, CLASSIC_FLOW_WITH_ROLE_MAPPINGS. The others are chosen wordings (modeled types).
     LOGIN_PROVIDER_NOT_SUPPORTED = ("NotAuthorizedException", "Token is not from a supported provider of this identity pool.")
@@ -452,6 +452,46 @@ class Err(Enum):
     STS_TOKEN_EXPIRED = ("ExpiredTokenException", "Token expired: current date/time {now} must be before the expiration date/time {exp}")
     STS_ROLE_NOT_TRUSTED = ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
     STS_VALIDATION = ("ValidationError", "{detail}")
+    # --- infrastructure-as-code operations (issue 13) ---------------------
+    # Sourced: LAST_CLIENT_SECRET (the API reference: "You cannot delete the last remaining secret for an
+    # app client"). The other wordings are chosen (AWS's text unverified); their types are modeled.
+    RESOURCE_ARN_INVALID = (
+        "InvalidParameterException",
+        "Invalid ResourceArn {arn}: expected arn:aws:cognito-idp:<region>:<account id>:userpool/<user pool id>.",
+    )
+    TAG_LIMIT = ("InvalidParameterException", "A user pool can have at most {limit} tags.")
+    TAG_KEY_RESERVED = ("InvalidParameterException", "Tag key {key} is reserved: keys beginning with aws: are for AWS use.")
+    UI_NEEDS_DOMAIN = ("InvalidParameterException", "There has to be an existing domain associated with this user pool")
+    UI_CSS_INVALID = ("InvalidParameterException", "Invalid CSS: {detail}")
+    UI_IMAGE_INVALID = ("InvalidParameterException", "ImageFile must be a PNG or JPEG image.")
+    CLIENT_HAS_NO_SECRET = (
+        "InvalidParameterException",
+        "Client {client_id} has no client secret: client secrets can be added only to a confidential app client.",
+    )
+    CLIENT_SECRET_LIMIT = (
+        "LimitExceededException",
+        "Client {client_id} already has {limit} client secrets; delete one before adding another.",
+    )
+    CLIENT_SECRET_EXISTS = ("InvalidParameterException", "Client {client_id} already has this client secret.")
+    CLIENT_SECRET_NOT_FOUND = ("ResourceNotFoundException", "Client secret {secret_id} does not exist.")
+    LAST_CLIENT_SECRET = ("InvalidParameterException", "You cannot delete the last remaining secret for an app client.")
+    IMPORT_JOB_NOT_FOUND = ("ResourceNotFoundException", "User import job {job_id} does not exist.")
+    IMPORT_JOB_NOT_STARTABLE = (
+        "PreconditionNotMetException",
+        "User import job {job_id} is {status}: only a job in status Created can be started.",
+    )
+    IMPORT_JOB_NOT_STOPPABLE = (
+        "PreconditionNotMetException",
+        "User import job {job_id} is {status}: only a job that has not finished can be stopped.",
+    )
+    IMPORT_NO_FILE = (
+        "PreconditionNotMetException",
+        "No CSV file has been uploaded to the pre-signed URL of user import job {job_id}.",
+    )
+    IMPORT_NEEDS_AUTO_VERIFY = (
+        "PreconditionNotMetException",
+        "The user pool must have email or phone_number as an auto-verified attribute to import users.",
+    )
     # --- faults ----------------------------------------------------------
     THROTTLED = ("TooManyRequestsException", "Rate exceeded")
     INTERNAL_ERROR = ("InternalErrorException", "Internal server error.")

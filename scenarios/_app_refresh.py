@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from harness.scenario import HarnessError, ScenarioContext, TargetResponse, TestUser, Tokens
 
 DAY = 86400
@@ -61,8 +63,28 @@ def working_session(ctx: ScenarioContext, user: TestUser, tokens: Tokens) -> Tok
     return tokens_from(ctx, response, tokens)
 
 
+def pool_refuses(ctx: ScenarioContext, refresh_token: str, what: str) -> None:
+    """On a backend without the control plane, SKIP unless the pool itself refuses ``refresh_token`` for the
+    app's client (InitiateAuth REFRESH_TOKEN_AUTH): an app that refreshes at the pool cannot be judged on a
+    refusal the pool does not make (moto refreshes another client's token, and a disabled user's). The
+    emulator refuses as Cognito does (its own tests hold it to that), so it is not asked."""
+    if ctx.control is not None:
+        return
+    with ctx.step(f"precondition: the pool itself refuses {what}"):
+        try:
+            ctx.raw_api("InitiateAuth", ClientId=ctx.pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                        AuthParameters={"REFRESH_TOKEN": refresh_token})
+        except ClientError as exc:
+            ctx.note("the pool refuses it", code=exc.response.get("Error", {}).get("Code"))
+            return
+        ctx.skip(f"backend {ctx.backend.name} still refreshes {what} itself (Cognito refuses it), so the app's "
+                 "refusal cannot be judged there")
+
+
 def refused(ctx: ScenarioContext, user: TestUser, refresh_token: str, access_token: str | None, what: str) -> None:
-    """The app's refresh with ``refresh_token`` must be refused with a spec'd denial code (401), not a 5xx."""
+    """The app's refresh with ``refresh_token`` must be refused with a spec'd denial code (401), not a 5xx
+    (on a foreign backend: where the pool itself refuses it, see :func:`pool_refuses`)."""
+    pool_refuses(ctx, refresh_token, what)
     response = app_refresh(ctx, user, refresh_token, access_token, f"app refresh with {what}")
     ctx.expect_denied(response, f"the app's refresh must refuse {what} with a clean 401")
 
@@ -88,6 +110,6 @@ def signed_in_at(ctx: ScenarioContext, user: TestUser, seconds_ago: float) -> To
         ctx.advance(seconds_ago)
 
 
-__all__ = ["DAY", "UNIT_SECONDS", "app_refresh", "client_config", "credential", "refresh_validity_seconds",
-           "refreshed", "refused",
+__all__ = ["DAY", "UNIT_SECONDS", "app_refresh", "client_config", "credential", "pool_refuses",
+           "refresh_validity_seconds", "refreshed", "refused",
            "signed_in_at", "tokens_from", "working_session"]

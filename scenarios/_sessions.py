@@ -234,7 +234,7 @@ def clean_error(ctx: ScenarioContext, response: TargetResponse, because: str) ->
 def mailbox_code(ctx: ScenarioContext, user: TestUser, purpose: str | None = None) -> str:
     """The newest code the pool delivered to ``user`` by email or SMS, whichever the pool's shape sends
     (an ERROR when there is none: the setup is broken)."""
-    control = ctx.require_control_plane("reading the mailbox")
+    control = ctx.require_control_plane("mailbox")
     contacts = " or ".join(user.contacts())
     with ctx.step(f"read the code sent to {contacts} from the mailbox"):
         sent = [m for to in user.contacts() for m in control.messages(to=to, purpose=purpose) if m.get("code")]
@@ -247,13 +247,13 @@ def mailbox_code(ctx: ScenarioContext, user: TestUser, purpose: str | None = Non
 
 
 def arm(ctx: ScenarioContext, kind: str, operation: str | None = None, count: int | None = None) -> None:
-    control = ctx.require_control_plane("arming a fault")
+    control = ctx.require_control_plane("fault injection")
     with ctx.step(f"arm fault {kind}" + (f" on {operation}" if operation else "") + (f" x{count}" if count else "")):
         ctx.note("fault armed", **control.arm_fault(kind, operation=operation, count=count))
 
 
 def disarm(ctx: ScenarioContext) -> None:
-    control = ctx.require_control_plane("clearing faults")
+    control = ctx.require_control_plane("fault injection")
     with ctx.step("clear every fault"):
         ctx.note("faults cleared", count=control.clear_faults())
 

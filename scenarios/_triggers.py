@@ -33,7 +33,7 @@ def require_trigger(ctx: ScenarioContext, trigger: str, why: str) -> None:
 def arm_trigger_fault(ctx: ScenarioContext, kind: str, trigger: str, *, message: str | None = None,
                       count: int | None = None) -> None:
     """Make the pool's ``trigger`` fail on cue (trigger_error / trigger_timeout / trigger_garbage)."""
-    control = ctx.require_control_plane(f"making the {trigger} trigger fail")
+    control = ctx.require_control_plane("fault injection")
     extra: dict[str, Any] = {"trigger": trigger, **({"message": message} if message else {})}
     with ctx.step(f"arm fault {kind} on the {trigger} trigger" + (f" x{count}" if count else "")):
         try:

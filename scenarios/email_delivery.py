@@ -77,6 +77,7 @@ def _recover(ctx: ScenarioContext, person: TestUser) -> None:
     remediation="Catch CodeDeliveryFailureException (and LimitExceededException) from SignUp and answer 503 (or "
                 "a 4xx) with a message such as 'we could not send the code, try again later'.",
     needs=["signup"],
+    control_plane="fault injection",
 )
 def signup_delivery_failure(ctx: ScenarioContext) -> None:
     _needs_signup_code(ctx)
@@ -94,6 +95,7 @@ def signup_delivery_failure(ctx: ScenarioContext) -> None:
     remediation="Keep no local 'failed registration' state: the pool holds the UNCONFIRMED user, so offer "
                 "'resend code' and let the normal confirm and login complete the account.",
     needs=SIGNUP_NEEDS,
+    control_plane="fault injection",
 )
 def signup_recoverable(ctx: ScenarioContext) -> None:
     _needs_signup_code(ctx)
@@ -114,6 +116,7 @@ def signup_recoverable(ctx: ScenarioContext) -> None:
     remediation="Handle LimitExceededException from SignUp like a delivery failure (429/503 with a clear "
                 "message) and let the user resend the code later.",
     needs=SIGNUP_NEEDS,
+    control_plane="fault injection",
 )
 def daily_limit(ctx: ScenarioContext) -> None:
     _needs_signup_code(ctx, by_email=True)
@@ -169,6 +172,7 @@ def forgot_no_enumeration(ctx: ScenarioContext) -> None:
     remediation="Do not surface CodeDeliveryFailureException from ForgotPassword to the caller (only a known "
                 "user can trigger it); log it and give the generic answer.",
     needs=["forgot_password"],
+    control_plane="fault injection",
 )
 def forgot_fault_no_enumeration(ctx: ScenarioContext) -> None:
     known = ctx.user()

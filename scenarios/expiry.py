@@ -43,6 +43,7 @@ def _expired_by(ctx: ScenarioContext, token: str) -> int:
     remediation="Check exp on every request (PyJWT does unless verify_exp is off) with a leeway of seconds; "
                 "an hour-old Cognito access token is dead.",
     needs=["protected"],
+    control_plane="virtual clock",
 )
 def issued_in_the_past(ctx: ScenarioContext) -> None:
     """The pool's clock goes back past the token lifetime: a real sign-in yields an already expired token."""
@@ -63,6 +64,7 @@ def issued_in_the_past(ctx: ScenarioContext) -> None:
     remediation="Compare exp with the server's clock on every request with a small leeway (at most [limits] "
                 "clock_skew_seconds); do not cache 'valid' verdicts beyond the token's exp.",
     needs=["protected"],
+    control_plane="virtual clock",
 )
 def about_to_expire(ctx: ScenarioContext) -> None:
     user = ctx.user()
@@ -84,6 +86,7 @@ def about_to_expire(ctx: ScenarioContext) -> None:
     remediation="Let the refresh endpoint work with only the refresh token (an expired access token alongside "
                 "must not block it) and hand back the new access token.",
     needs=["protected", "refresh"],
+    control_plane="virtual clock",
 )
 def refresh_after_expiry(ctx: ScenarioContext) -> None:
     user = ctx.user()
@@ -104,6 +107,7 @@ def refresh_after_expiry(ctx: ScenarioContext) -> None:
     remediation="Always ask the pool to refresh (never serve cached tokens for a refresh token) and map "
                 "NotAuthorizedException 'Refresh Token has expired' to a 401 that sends the user to sign in.",
     needs=["refresh"],
+    control_plane="virtual clock",
 )
 def refresh_token_end(ctx: ScenarioContext) -> None:
     user = ctx.user()

@@ -48,7 +48,7 @@ class FakeGoogle:
     """The fake Google IdP federated into the pool, and the hosted-UI sign-in through it."""
 
     def __init__(self, ctx: ScenarioContext, app_callback: bool = False) -> None:
-        idps = ctx.fake_idps("federation (fake IdPs)")
+        idps = ctx.fake_idps("fake external IdPs")
         self.ctx = ctx
         self.base = ctx.pool.domain.rstrip("/")
         with ctx.step("start a fake Google IdP and federate it into the pool"):
@@ -198,6 +198,7 @@ def _two_subs(ctx: ScenarioContext, a: Tokens, b: Tokens) -> None:
     remediation="Key every user record and private datum by the token's sub (or iss+sub), never by email or "
                 "username; merge identities only through AdminLinkProviderForUser after verifying ownership.",
     needs=["private_write", "private_read"],
+    control_plane="fake external IdPs",
 )
 def duplicate_identities(ctx: ScenarioContext) -> None:
     google = FakeGoogle(ctx)
@@ -220,6 +221,7 @@ def duplicate_identities(ctx: ScenarioContext) -> None:
     remediation="Never link or match accounts on an email the IdP did not verify (email_verified must be true, "
                 "and the pool attribute must say so); prefer explicit linking by the signed-in owner.",
     needs=["private_write", "private_read"],
+    control_plane="fake external IdPs",
 )
 def unverified_email(ctx: ScenarioContext) -> None:
     google = FakeGoogle(ctx)
@@ -280,6 +282,7 @@ def native_unverified_email(ctx: ScenarioContext) -> None:
     remediation="Key the account by sub: a linked federated sign-in carries the native user's sub; do not "
                 "build a separate account from the IdP identity or the token's scopes.",
     needs=["identity", "private_write", "private_read"],
+    control_plane="fake external IdPs",
 )
 def link_continuity(ctx: ScenarioContext) -> None:
     google = FakeGoogle(ctx)
@@ -319,6 +322,7 @@ def link_continuity(ctx: ScenarioContext) -> None:
     remediation="Do not assume native-user tokens: usernames may be Provider_id, hosted-UI access tokens lack "
                 "aws.cognito.signin.user.admin (GetUser refuses them), the ID token carries identities.",
     needs=["protected", "identity", "private_write", "private_read"],
+    control_plane="fake external IdPs",
 )
 def federated_tokens(ctx: ScenarioContext) -> None:
     google = FakeGoogle(ctx)
@@ -350,6 +354,7 @@ def federated_tokens(ctx: ScenarioContext) -> None:
     remediation="In the OAuth2 callback, handle error/error_description (and a missing code) before anything "
                 "else: show a clean 'sign-in with <IdP> failed' answer (4xx/503), never a 500 with a trace.",
     needs=["federated_callback", "protected"],
+    control_plane="fake external IdPs",
 )
 def idp_change(ctx: ScenarioContext) -> None:
     """Each IdP change is followed by a repair and a successful sign-in, so every failure is the IdP's."""

@@ -60,6 +60,7 @@ def _admitted_person(ctx: ScenarioContext) -> tuple[TestUser, Tokens] | None:
                 "GetCredentialsForIdentity with the same Logins), after checking it belongs to the authenticated "
                 "caller; never share, reuse or accept from the request another person's login or credentials.",
     needs=[USER_REQUEST],
+    control_plane="identity-pool credentials (the role behind an AccessKeyId)",
 )
 def role_mapped(ctx: ScenarioContext) -> None:
     tenant = _tenant(ctx)
@@ -102,6 +103,7 @@ def role_mapped(ctx: ScenarioContext) -> None:
                 "them (or cache them per ID token, never per user or tenant): the role follows the groups in the "
                 "token, so a fresh sign-in or refresh must give the new role.",
     needs=[USER_REQUEST],
+    control_plane="identity-pool credentials (the role behind an AccessKeyId)",
 )
 def role_removed(ctx: ScenarioContext) -> None:
     tenant = _tenant(ctx)
@@ -164,6 +166,7 @@ def _judge(ctx: ScenarioContext, got: AppCredentials, expected: IssuedCredential
                 "the user's token or session), with ServerSideTokenCheck on, so the pool refuses the login of a "
                 "disabled or signed-out user; answer that refusal with a 401.",
     needs=[USER_REQUEST],
+    control_plane="identity-pool credentials (the role behind an AccessKeyId)",
 )
 def revoked_user(ctx: ScenarioContext) -> None:
     providers = ctx.identity.configuration().get("CognitoIdentityProviders") or []
@@ -199,6 +202,7 @@ def revoked_user(ctx: ScenarioContext) -> None:
                 "obtained for a signed-in user (a process-wide credentials provider in a server is shared by "
                 "every request).",
     needs=[GUEST_REQUEST],
+    control_plane="identity-pool credentials (the role behind an AccessKeyId)",
 )
 def guest_unauthenticated(ctx: ScenarioContext) -> None:
     ctx.identity.configuration()

@@ -75,6 +75,7 @@ def _locked_answer(ctx: ScenarioContext, user: TestUser) -> TargetResponse:
     remediation="Pass every sign-in to the pool and map its NotAuthorizedException (including 'Password attempts "
                 "exceeded') to a 4xx such as 401 or 429; never let it escape as a 5xx.",
     needs=["login"],
+    control_plane="the event log",
 )
 def lockout_holds(ctx: ScenarioContext) -> None:
     """MUST: a lockout the app lets through, or answers with a crash, breaks the brute-force defence and real
@@ -98,6 +99,7 @@ def lockout_holds(ctx: ScenarioContext) -> None:
     remediation="Map NotAuthorizedException with message 'Password attempts exceeded' to its own answer (e.g. "
                 "429 locked_out, 'try again later') instead of the wrong-credentials answer.",
     needs=["login"],
+    control_plane="the event log",
 )
 def lockout_distinct(ctx: ScenarioContext) -> None:
     """SHOULD (strict): telling the person who typed the right password that it is wrong confuses them (a
@@ -125,6 +127,7 @@ def lockout_distinct(ctx: ScenarioContext) -> None:
     remediation="Leave lockout timing to the pool; if the app keeps its own lock, expire it with the pool's "
                 "window (and clear it on a successful sign-in or reset).",
     needs=["login", "protected"],
+    control_plane="the event log and virtual clock",
 )
 def lockout_recovery(ctx: ScenarioContext) -> None:
     user = ctx.user()
@@ -150,6 +153,7 @@ def lockout_recovery(ctx: ScenarioContext) -> None:
     remediation="Pass ConfirmForgotPassword's errors (CodeMismatchException, ExpiredCodeException, "
                 "InvalidPasswordException) to the caller as a 4xx; report success only when the pool accepted it.",
     needs=["forgot_password", "reset_password", "login", "protected"],
+    control_plane="mailbox",
 )
 def password_reset(ctx: ScenarioContext) -> None:
     user = ctx.user()

@@ -22,6 +22,7 @@ from scenarios._mfa import (EMAIL, MFA_REFS, SETUP, SMS, TOTP, LoginStep, answer
 from scenarios._sessions import device
 
 FAMILY = "mfa"
+MFA_CODES = "MFA codes (TOTP steps on the virtual clock, SMS and email codes from the mailbox)"
 COGNITO_CHALLENGES = "Cognito API: RespondToAuthChallenge (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, MFA_SETUP)"
 TOTP_RFC = "RFC 6238 §5.2 (a one-time password is accepted once)"
 
@@ -44,6 +45,7 @@ def _totp_user(ctx: ScenarioContext) -> TestUser:
                 "client: no tokens, and no session of the app's own until RespondToAuthChallenge returns "
                 "AuthenticationResult; answer SOFTWARE_TOKEN_MFA with SOFTWARE_TOKEN_MFA_CODE.",
     needs=["login", "login_mfa", "protected"],
+    control_plane=MFA_CODES,
 )
 def totp_required(ctx: ScenarioContext) -> None:
     """MUST: a password-only path to the API turns MFA into decoration (the classic 'pending-MFA session' bug)."""
@@ -85,6 +87,7 @@ def _delivered_factor(ctx: ScenarioContext, factor: str) -> None:
                 "SOFTWARE_TOKEN_MFA with SOFTWARE_TOKEN_MFA_CODE (pass ChallengeName through from the login); "
                 "hand out nothing before the answer succeeds.",
     needs=["login", "login_mfa", "protected"],
+    control_plane=MFA_CODES,
 )
 def email_otp(ctx: ScenarioContext) -> None:
     _delivered_factor(ctx, EMAIL)
@@ -100,6 +103,7 @@ def email_otp(ctx: ScenarioContext) -> None:
     remediation="Answer SMS_MFA with SMS_MFA_CODE (pass ChallengeName through from the login); hand out nothing "
                 "before the answer succeeds.",
     needs=["login", "login_mfa", "protected"],
+    control_plane=MFA_CODES,
 )
 def sms(ctx: ScenarioContext) -> None:
     _delivered_factor(ctx, SMS)
@@ -115,6 +119,7 @@ def sms(ctx: ScenarioContext) -> None:
     remediation="Map CodeMismatchException / ExpiredCodeException to a 4xx (e.g. 400 code_mismatch) and "
                 "NotAuthorizedException (session expired or used up) to 401; never let them escape as a 5xx.",
     needs=["login", "login_mfa", "protected"],
+    control_plane=MFA_CODES,
 )
 def wrong_code(ctx: ScenarioContext) -> None:
     user = _totp_user(ctx)
@@ -141,6 +146,7 @@ def wrong_code(ctx: ScenarioContext) -> None:
     remediation="Pass every code to the pool (RespondToAuthChallenge), which accepts a TOTP code once; never answer "
                 "a code from a cache of earlier answers (double-submit protection must not replay tokens).",
     needs=["login", "login_mfa", "protected"],
+    control_plane=MFA_CODES,
 )
 def replay(ctx: ScenarioContext) -> None:
     user = _totp_user(ctx)
@@ -161,6 +167,7 @@ def replay(ctx: ScenarioContext) -> None:
     remediation="Report MFA on only when VerifySoftwareToken answered SUCCESS and SetUserMFAPreference succeeded; "
                 "pass EnableSoftwareTokenMFAException / CodeMismatchException to the user as a 4xx.",
     needs=["login", "login_mfa", "totp_enroll_begin", "totp_enroll_finish", "protected"],
+    control_plane=MFA_CODES,
 )
 def enroll(ctx: ScenarioContext) -> None:
     """MUST: an app that says 'MFA is on' when it is not leaves the user believing they are protected."""
@@ -198,6 +205,7 @@ def enroll(ctx: ScenarioContext) -> None:
                 "MFA_SETUP with the Session it returns; map a wrong code (EnableSoftwareTokenMFAException, "
                 "CodeMismatchException) to a 4xx.",
     needs=["login", "login_mfa_setup_begin", "login_mfa_setup_finish", "protected"],
+    control_plane=MFA_CODES,
 )
 def setup(ctx: ScenarioContext) -> None:
     """MUST where the app offers it: a user who cannot finish MFA_SETUP can never sign in to a pool that requires
@@ -241,6 +249,7 @@ def setup(ctx: ScenarioContext) -> None:
                 "tokens carry no amr, so ask the pool (AdminGetUser / GetUser: UserMFASettingList not empty) or "
                 "record the sessions that passed an MFA challenge through the app.",
     needs=["tenant_admin"],
+    control_plane=MFA_CODES,
 )
 def admin_required(ctx: ScenarioContext) -> None:
     if not ctx.spec.tenancy.admin_mfa_required:

@@ -5,7 +5,9 @@ after it; a refresh must reflect it. A revoked, rotated-out (reused),
 other-client, disabled-user or deleted-user refresh token must be refused by
 the app's refresh endpoint with a spec'd denial (401), never a 5xx, and never
 answered from a cache (the pool decides). Expired refresh tokens are the
-expiry family's EXP-REFRESH-END.
+expiry family's EXP-REFRESH-END. Every check runs on any backend (a foreign
+one only where the pool itself refuses the token: scenarios/_app_refresh.py),
+REF-REUSE with a retry grace period only on the emulator (its clock).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def _set_member(ctx: ScenarioContext, user: TestUser, tenant: str, member: bool)
     remediation="Return the pool's new tokens from the refresh endpoint and authorize from their claims; never "
                 "cache tokens or roles per refresh token or user.",
     needs=["refresh", "tenant_member"],
+    control_plane=False,
 )
 def claims_current(ctx: ScenarioContext) -> None:
     tenant = ctx.spec.tenancy.tenants[0]
@@ -57,6 +60,7 @@ def claims_current(ctx: ScenarioContext) -> None:
     requirements=["RFC 7009 §2", "OWASP ASVS 5.0 V10.4.9", "Cognito docs: RevokeToken"],
     remediation=REFUSE_REMEDIATION,
     needs=["refresh"],
+    control_plane=False,
 )
 def revoked(ctx: ScenarioContext) -> None:
     user = ctx.user()
@@ -77,6 +81,7 @@ def revoked(ctx: ScenarioContext) -> None:
     remediation="Refresh with GetTokensFromRefreshToken, store the new refresh token it returns, and map "
                 "RefreshTokenReuseException to a 401.",
     needs=["refresh"],
+    control_plane=False,
 )
 def rotated_out(ctx: ScenarioContext) -> None:
     """Runs only when the app's client rotates refresh tokens (as the pool describes it): turning rotation on
@@ -95,6 +100,7 @@ def rotated_out(ctx: ScenarioContext) -> None:
                           "pointer)", actual="the same refresh token as before")
     grace = int(rotation.get("RetryGracePeriodSeconds") or 0)
     if grace:
+        ctx.require_control_plane("virtual clock")
         ctx.advance(grace + 1)  # past the client's retry grace period, when the old token still works
     refused(ctx, user, str(first.refresh_token), second.access_token,
             "a refresh token already rotated out (reuse)")
@@ -107,6 +113,7 @@ def rotated_out(ctx: ScenarioContext) -> None:
     requirements=["RFC 6749 §6 (refresh token bound to the client)", "RFC 9700 §4.14.2", "OWASP ASVS 5.0 V10.4.5"],
     remediation=REFUSE_REMEDIATION,
     needs=["refresh"],
+    control_plane=False,
 )
 def other_client(ctx: ScenarioContext) -> None:
     if not ctx.pool.other_client_id:
@@ -130,6 +137,7 @@ def _user_gone(ctx: ScenarioContext, operation: str, what: str) -> None:
     requirements=["OWASP ASVS 5.0 V7.4.2", "Cognito docs: AdminDisableUser revokes tokens"],
     remediation=REFUSE_REMEDIATION,
     needs=["refresh"],
+    control_plane=False,
 )
 def user_disabled(ctx: ScenarioContext) -> None:
     _user_gone(ctx, "AdminDisableUser", "disabled")
@@ -142,6 +150,7 @@ def user_disabled(ctx: ScenarioContext) -> None:
     requirements=["OWASP ASVS 5.0 V7.4.2", "Cognito docs: AdminDeleteUser"],
     remediation=REFUSE_REMEDIATION,
     needs=["refresh"],
+    control_plane=False,
 )
 def user_deleted(ctx: ScenarioContext) -> None:
     _user_gone(ctx, "AdminDeleteUser", "deleted")

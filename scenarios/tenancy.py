@@ -79,6 +79,7 @@ def admin_own_tenant(ctx: ScenarioContext) -> None:
     remediation="Authorize every request from the roles in the token presented (or the pool's current state), "
                 "never from roles remembered from an earlier token.",
     needs=["tenant_admin", "tenant_member"],
+    control_plane=False,
 )
 def role_removed(ctx: ScenarioContext) -> None:
     """Whether the stale token is still accepted is noted as evidence (TEN-STALE-STRICT judges it)."""
@@ -131,6 +132,7 @@ def cross_tenant(ctx: ScenarioContext) -> None:
     remediation="For admin actions, check the user's current groups at the pool (AdminListGroupsForUser) or keep "
                 "access tokens short-lived enough for the risk; a JWT keeps its groups until it expires.",
     needs=["tenant_admin"],
+    control_plane=False,
 )
 def stale_strict(ctx: ScenarioContext) -> None:
     tenant, _ = _tenants(ctx)
@@ -151,6 +153,7 @@ def stale_strict(ctx: ScenarioContext) -> None:
     remediation="Check the user's state at the pool on sensitive requests (GetUser / AdminGetUser refuse disabled "
                 "and deleted users); otherwise access ends only when the access token expires.",
     needs=["tenant_admin"],
+    control_plane=False,
 )
 def disabled_strict(ctx: ScenarioContext) -> None:
     """In baseline, access ends at the latest when the token expires (the pool refuses the refresh of a

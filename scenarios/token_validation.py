@@ -12,8 +12,10 @@ token_use) is defence in depth: SHOULD, in the strict profile.
 Every attack check first proves the valid token is accepted (positive control)
 and re-sends it after the attack (jwt_tool's "persistence check"), so a
 refusal means the app refused the attack, not that the setup is broken.
-Checks that only need a real token and client-side edits run against any
-backend; those that need the pool's keys (minting) need the control plane.
+Checks that only need a real token, client-side edits or a key that is not
+the pool's (another RSA key, alg none, HS256 keyed with the published public
+key) run against any backend (``ctx.mint`` then bends a real token of the
+user); those that need the pool's private key need the control plane.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from harness.scenario import ScenarioContext, Tokens, b64url, b64url_decode, sce
 
 FAMILY = "token-validation"
 ATTACKER_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Att4ck3r0"
+POOL_KEY = "minting tokens signed by the pool's private key"  # what a check skipped on a foreign backend lacks
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -170,6 +173,7 @@ def truncated_signature(ctx: ScenarioContext) -> None:
     requirements=["RFC 8725 §3.8", "OWASP ASVS 5.0 V9.1.3", "OIDF oidcc-client-test-invalid-sig-rs256"],
     remediation="Verify with the key the JWKS publishes for the kid; never with a key taken from the token.",
     needs=["protected"],
+    control_plane=False,
     aliases=["rp-id_token-bad-sig-rs256"],
 )
 def foreign_key(ctx: ScenarioContext) -> None:
@@ -191,6 +195,7 @@ def foreign_key(ctx: ScenarioContext) -> None:
     remediation="Pass an explicit algorithm allow-list (algorithms=[\"RS256\"]) to the verifier; never "
                 "trust the header's alg, never block-list 'none' by exact spelling.",
     needs=["protected"],
+    control_plane=False,
     aliases=["rp-id_token-sig-none"],
 )
 def alg_none(ctx: ScenarioContext) -> None:
@@ -208,6 +213,7 @@ def alg_none(ctx: ScenarioContext) -> None:
     remediation="Pin the algorithm to RS256 for Cognito keys; never let a token's alg choose HMAC with an "
                 "RSA public key as the secret.",
     needs=["protected"],
+    control_plane=False,
 )
 def hs256_public_key(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
@@ -227,6 +233,7 @@ def hs256_public_key(ctx: ScenarioContext) -> None:
     remediation="Check exp on every request with a small leeway (seconds, not minutes); never disable "
                 "verify_exp.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def expired(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
@@ -248,6 +255,7 @@ def expired(ctx: ScenarioContext) -> None:
     remediation="Compare iss exactly with the pool's issuer (https://cognito-idp.<region>.amazonaws.com/<pool id>"
                 " or COGNITO_ISSUER) and require it.",
     needs=["protected"],
+    control_plane=POOL_KEY,
     aliases=["rp-id_token-issuer-mismatch"],
 )
 def wrong_issuer(ctx: ScenarioContext) -> None:
@@ -310,6 +318,7 @@ def id_token_as_access(ctx: ScenarioContext) -> None:
     remediation="Require exp (PyJWT options={\"require\": [\"exp\", ...]}); a Cognito token always has one, so a "
                 "token without it is forged or not Cognito's.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def missing_exp(ctx: ScenarioContext) -> None:
     """Strict SHOULD: Cognito always sets exp and an attacker cannot sign a token without one, so only a
@@ -328,6 +337,7 @@ def missing_exp(ctx: ScenarioContext) -> None:
     requirements=["RFC 7519 §4.1.5", "OWASP ASVS 5.0 V9.2.1", "aws-jwt-verify JwtNotBeforeError"],
     remediation="Check nbf when present with the same small leeway as exp (PyJWT does unless verify_nbf is off).",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def nbf_in_future(ctx: ScenarioContext) -> None:
     """Strict SHOULD: Cognito never sets nbf and an attacker cannot sign a token with one."""
@@ -347,6 +357,7 @@ def nbf_in_future(ctx: ScenarioContext) -> None:
     requirements=["RFC 7519 §4.1.6", "OWASP ASVS 5.0 V9.2.1", "OIDF oidcc-client-test-missing-iat (iat checks)"],
     remediation="Refuse tokens whose iat is later than now plus a small leeway (PyJWT verify_iat).",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def iat_in_future(ctx: ScenarioContext) -> None:
     """Strict SHOULD: only the pool could sign a future iat, and RFC 7519 does not require the check."""
@@ -366,6 +377,7 @@ def iat_in_future(ctx: ScenarioContext) -> None:
     remediation="Check that the space-separated scope claim contains the scope the endpoint needs; answer 403 "
                 "insufficient_scope (or 401) otherwise.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def scope_missing(ctx: ScenarioContext) -> None:
     if ctx.spec.auth.token != "access":
@@ -389,6 +401,7 @@ def scope_missing(ctx: ScenarioContext) -> None:
     remediation="Pin the pool: verify only with keys from the configured pool's JWKS URL and compare iss "
                 "exactly; never derive the JWKS URL or the trusted pool from the token.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def other_pool(ctx: ScenarioContext) -> None:
     """A genuine token of another pool (anyone can create one), then one bent to name this app's client."""
@@ -469,6 +482,7 @@ def malformed(ctx: ScenarioContext) -> None:
     remediation="Let the JWT library type-check the registered claims and map every error to a 401; never "
                 "cast claims yourself (int(claims[\"exp\"])) outside that error handling.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def malformed_signed(ctx: ScenarioContext) -> None:
     """Strict SHOULD: an attacker cannot sign ill-typed claims (only the pool could); any 3xx/4xx refuses."""

@@ -11,7 +11,7 @@ SHOULD in the strict profile; each names the library bug it mirrors.
 from __future__ import annotations
 
 from harness.scenario import ScenarioContext, scenario
-from scenarios.token_validation import FAMILY, _kind, _refuse, _refuse_any, _signed_in
+from scenarios.token_validation import FAMILY, POOL_KEY, _kind, _refuse, _refuse_any, _signed_in
 
 UNKNOWN_EXTENSION = "urn:cognito-harness:unknown-critical-extension"
 
@@ -48,6 +48,7 @@ def access_token_as_id(ctx: ScenarioContext) -> None:
     remediation="Require token_use to equal the type the app takes (\"access\" or \"id\"); never check it only when "
                 "it is present.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def missing_token_use(ctx: ScenarioContext) -> None:
     """Strict SHOULD: Cognito always sets token_use and an attacker cannot remove it from a signed token."""
@@ -76,6 +77,7 @@ def _partial_issuers(issuer: str) -> list[tuple[str, str]]:
     remediation="Compare iss with the pool's issuer for string equality (upgrade PyJWT past 2.10.0); never with "
                 "`in`, startswith or a regular expression.",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def partial_issuer(ctx: ScenarioContext) -> None:
     """Strict SHOULD: a pool signs only its own issuer, so the attack needs keys shared with another issuer."""
@@ -97,6 +99,7 @@ def partial_issuer(ctx: ScenarioContext) -> None:
     remediation="Refuse tokens whose crit lists an extension the verifier does not implement (PyJWT >= 2.10 "
                 "does; python-jose ignores crit).",
     needs=["protected"],
+    control_plane=POOL_KEY,
 )
 def unknown_critical_extension(ctx: ScenarioContext) -> None:
     """Strict SHOULD: an attacker cannot add crit to a signed token; any 3xx/4xx is a refusal."""

@@ -96,7 +96,7 @@ def _attacker_cert(ctx: ScenarioContext) -> bytes:
 @contextmanager
 def _attacker(ctx: ScenarioContext, kid: str) -> Iterator[AttackerServer]:
     """Serve the foreign key under the pool's kid; note the hits as evidence when done."""
-    jwks = {"keys": [dict(ctx.control.foreign_jwk(kid), alg="RS256", use="sig")]}
+    jwks = {"keys": [dict(ctx.foreign_jwk(kid), alg="RS256", use="sig")]}
     with AttackerServer(jwks, _attacker_cert(ctx)) as server:
         ctx.note("attacker key server started", url=server.url, serves=["/jwks.json", "/cert.pem"])
         try:
@@ -125,6 +125,7 @@ def _pool_kid(token: str) -> str:
     remediation="Look the kid up in the pool's JWKS (refetch once if unknown); if it is still unknown, refuse "
                 "the token. Never fall back to an unverified decode.",
     needs=["protected"],
+    control_plane=False,
 )
 def unknown_kid(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
@@ -165,6 +166,7 @@ def missing_kid(ctx: ScenarioContext) -> None:
     remediation="Treat kid as an opaque lookup key into the pool's JWKS only; never as a file path, a query "
                 "or a command, and never let it choose an HMAC secret.",
     needs=["protected"],
+    control_plane=False,
 )
 def kid_injection(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
@@ -200,6 +202,7 @@ def _planted_key_file(ctx: ScenarioContext) -> Iterator[tuple[Path, str]]:
     remediation="Never read a key from a path, query or command built from the kid; look it up in the pool's "
                 "JWKS only, and pin the algorithm to RS256.",
     needs=["protected"],
+    control_plane=False,
 )
 def kid_names_file(ctx: ScenarioContext) -> None:
     """The /dev/null probe of TV-KID-INJECTION misses apps whose library refuses an empty HMAC key (PyJWT
@@ -226,11 +229,12 @@ def kid_names_file(ctx: ScenarioContext) -> None:
     requirements=["RFC 8725 §3.10", "OWASP ASVS 5.0 V9.1.3", "CVE-2018-0114", "PortSwigger JWT lab 4"],
     remediation="Ignore jwk headers; verify only with keys from the pool's JWKS.",
     needs=["protected"],
+    control_plane=False,
 )
 def jwk_header(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
     kid = _pool_kid(token)
-    forged = ctx.mint(user, sign_with="foreign", header={"jwk": ctx.control.foreign_jwk(kid)},
+    forged = ctx.mint(user, sign_with="foreign", header={"jwk": ctx.foreign_jwk(kid)},
                       title="token signed by the attacker's key, which its jwk header embeds")
     _refuse(ctx, forged, "an embedded jwk (the attacker's key)", token)
 
@@ -243,6 +247,7 @@ def jwk_header(ctx: ScenarioContext) -> None:
                   "Burp issue 00200904 arbitrary jku"],
     remediation="Ignore jku; the JWKS URL is configuration (the pool's), never input.",
     needs=["protected"],
+    control_plane=False,
 )
 def jku_header(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
@@ -261,6 +266,7 @@ def jku_header(ctx: ScenarioContext) -> None:
                   "jwt_tool playbook x5u"],
     remediation="Ignore x5u (and x5c); verify only with keys from the pool's JWKS.",
     needs=["protected"],
+    control_plane=False,
 )
 def x5u_header(ctx: ScenarioContext) -> None:
     user, _, token = _signed_in(ctx)
@@ -305,6 +311,7 @@ def _until_new_kid_accepted(ctx: ScenarioContext, token: str, statuses: list[int
     remediation="Cache the JWKS by kid and refetch it when a token names a kid the cache lacks (rate-limited, "
                 "with a cooldown of seconds); never pin the keys fetched at startup.",
     needs=["protected"],
+    control_plane="key rotation",
     cold_app=True,
 )
 def rotation_new_kid(ctx: ScenarioContext) -> None:
@@ -345,6 +352,7 @@ def rotation_new_kid(ctx: ScenarioContext) -> None:
     remediation="Replace the cached key set with each fetched JWKS (do not keep keys the pool stopped "
                 "publishing) and refetch on unknown kids.",
     needs=["protected"],
+    control_plane="key rotation",
     cold_app=True,
 )
 def rotation_retired(ctx: ScenarioContext) -> None:
@@ -381,6 +389,7 @@ def rotation_retired(ctx: ScenarioContext) -> None:
     remediation="Rate-limit JWKS refetches: after a refetch that still lacks the kid, refuse unknown kids without "
                 "refetching for a penalty window (aws-jwt-verify waits 10 s).",
     needs=["protected"],
+    control_plane="the event log (JWKS fetches)",
 )
 def jwks_flood(ctx: ScenarioContext) -> None:
     """The unknown kids go back to back. The bound is [limits] max_jwks_fetches, default 5, so documented rate

@@ -188,6 +188,7 @@ SIGNUP_NEEDS = ["signup", "confirm", "login", "protected"]
                 "'PreSignUp failed with error'); write the app's own account row only after SignUp succeeds, or "
                 "remove it when SignUp fails.",
     needs=SIGNUP_NEEDS,
+    control_plane="fault injection",
 )
 def signup_rejected(ctx: ScenarioContext) -> None:
     _signup_survives(ctx, "trigger_error", "rejects it", strict_4xx=True,
@@ -204,6 +205,7 @@ def signup_rejected(ctx: ScenarioContext) -> None:
     remediation="Catch UnexpectedLambdaException from SignUp and answer 503 ('try again later'); keep no local "
                 "account for a sign-up the pool did not take.",
     needs=SIGNUP_NEEDS,
+    control_plane="fault injection",
 )
 def signup_timeout(ctx: ScenarioContext) -> None:
     _signup_survives(ctx, "trigger_timeout", "times out", strict_4xx=False)
@@ -219,6 +221,7 @@ def signup_timeout(ctx: ScenarioContext) -> None:
     remediation="Catch InvalidLambdaResponseException from SignUp and answer 503; keep no local account for a "
                 "sign-up the pool did not take.",
     needs=SIGNUP_NEEDS,
+    control_plane="fault injection",
 )
 def signup_bad_response(ctx: ScenarioContext) -> None:
     _signup_survives(ctx, "trigger_garbage", "answers garbage", strict_4xx=False)
@@ -302,6 +305,7 @@ def migrate_wrong_password(ctx: ScenarioContext) -> None:
     remediation="Handle UserMigration_ForgotPassword in the user migration trigger: return the user's attributes "
                 "(a verified email) without a password, so the pool can send the reset code.",
     needs=["forgot_password", "reset_password", "login", "protected"],
+    control_plane="mailbox",
 )
 def migrate_reset(ctx: ScenarioContext) -> None:
     person = _legacy(ctx, 1 if len(ctx.spec.triggers.legacy_users) > 1 else 0)

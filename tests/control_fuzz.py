@@ -74,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/identity/credentials", ("identity_pool_id", "identity_id")),
     Route("GET", "/identity/credentials/ASIA0000000000000000"),
     Route("POST", "/identity/credentials/expire", ("access_key_id", "identity_pool_id")),
+    Route("GET", "/coordinates", ("pool_id", "client")),
 )
 
 # Values a field may meet: right-looking, wrong types, out of range, unrepresentable.

@@ -1,9 +1,9 @@
 """The managed login in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
 Two journeys a person would make: the pool's own /login form, and a fake Google IdP's login
-form reached through "Continue with Google". The app's callback is intercepted in the browser;
-the code is then exchanged at /oauth2/token and the tokens verified with PyJWT.
-Skips (with the reason) only when no browser can be launched here.
+form reached through "Continue with Google". The app is a real page server on a free loopback
+port (its callback lands there); the code is then exchanged at /oauth2/token and the tokens
+verified with PyJWT. Skips (with the reason) only when no browser can be launched here.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ import base64
 import contextlib
 import hashlib
 import html
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,35 +22,23 @@ import requests
 
 from harness.fake_idps import FakeIdPs
 from harness.server import Emulator
+from tests.browser_support import PageSite, browser  # noqa: F401 - browser: the shared Chromium fixture
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-CALLBACK = "http://localhost:3000/callback"
 PASSWORD = "Passw0rd!"
 VERIFIER = "browser-verifier-" + "v" * 40
 CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"Playwright for Python is not installed: {exc}")
-    manager = sync_playwright().start()
-    try:
-        launched = manager.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        manager.stop()
-        pytest.skip(f"cannot launch Chromium at {CHROMIUM} (apt-get install -y chromium): {exc}")
-    yield launched
-    launched.close()
-    manager.stop()
+def app() -> Iterator[PageSite]:
+    """The app the hosted UI sends the browser back to: a real server on a free loopback port."""
+    with PageSite() as site:
+        yield site
 
 
 @pytest.fixture()
-def setup(emulator: Emulator, idp: Any) -> dict[str, Any]:
+def setup(emulator: Emulator, idp: Any, app: PageSite) -> dict[str, Any]:
+    callback = app.url("/callback")
     pool_id = idp.create_user_pool(PoolName="browser")["UserPool"]["Id"]
     google = FakeIdPs(emulator.backend).create("google", preset="google")
     google.set_user("g-77", email="gail@example.com", email_verified=True, name="Gail", password="idp-pass")
@@ -63,41 +49,35 @@ def setup(emulator: Emulator, idp: Any) -> dict[str, Any]:
                                  AttributeMapping={"email": "email", "email_verified": "email_verified",
                                                    "name": "name"})
     client = idp.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="spa", CallbackURLs=[CALLBACK], AllowedOAuthFlows=["code"],
+        UserPoolId=pool_id, ClientName="spa", CallbackURLs=[callback], AllowedOAuthFlows=["code"],
         AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthScopes=["openid", "email", "profile"],
         SupportedIdentityProviders=["COGNITO", "Google"])["UserPoolClient"]
     idp.admin_create_user(UserPoolId=pool_id, Username="carol", MessageAction="SUPPRESS",
                           UserAttributes=[{"Name": "email", "Value": "carol@example.com"}])
     idp.admin_set_user_password(UserPoolId=pool_id, Username="carol", Password=PASSWORD, Permanent=True)
     return {"emu": emulator, "pool_id": pool_id, "client_id": client["ClientId"],
-            "base": f"{emulator.url}/{pool_id}"}
+            "base": f"{emulator.url}/{pool_id}", "callback": callback}
 
 
-def run_to_callback(browser: Any, start_url: str, steps: Any) -> dict[str, str]:
-    """Open ``start_url``, let ``steps(page)`` sign in, return the callback's query."""
+def run_to_callback(browser: Any, setup: dict[str, Any], steps: Any) -> dict[str, str]:
+    """Open the authorize URL, let ``steps(page)`` sign in, return the query the app's callback got."""
     context = browser.new_context()
     page = context.new_page()
-    landed: list[str] = []
-
-    def app(route: Any) -> None:
-        landed.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<p id='done'>signed in</p>")
-
-    page.route("http://localhost:3000/**", app)
     try:
-        page.goto(start_url)
+        page.goto(authorize_url(setup))
         steps(page)
-        page.wait_for_selector("#done", timeout=10000)
+        page.wait_for_url(lambda url: url.startswith(setup["callback"] + "?"), timeout=10000)
+        page.wait_for_selector("#done")
+        landed = page.url
     finally:
         context.close()
-    assert landed, "the browser never reached the app's callback"
-    return {k: v[0] for k, v in parse_qs(urlsplit(landed[-1]).query).items()}
+    return {k: v[0] for k, v in parse_qs(urlsplit(landed).query).items()}
 
 
 def exchange(setup: dict[str, Any], code: str) -> dict[str, Any]:
     answer = requests.post(f"{setup['base']}/oauth2/token", timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "client_id": setup["client_id"],
-        "code_verifier": VERIFIER})
+        "grant_type": "authorization_code", "code": code, "redirect_uri": setup["callback"],
+        "client_id": setup["client_id"], "code_verifier": VERIFIER})
     assert answer.status_code == 200, answer.text
     tokens = answer.json()
     key = jwt.PyJWKClient(f"{setup['base']}/.well-known/jwks.json").get_signing_key_from_jwt(tokens["id_token"]).key
@@ -107,7 +87,7 @@ def exchange(setup: dict[str, Any], code: str) -> dict[str, Any]:
 
 def authorize_url(setup: dict[str, Any]) -> str:
     return f"{setup['base']}/oauth2/authorize?" + urlencode({
-        "response_type": "code", "client_id": setup["client_id"], "redirect_uri": CALLBACK, "state": "b-1",
+        "response_type": "code", "client_id": setup["client_id"], "redirect_uri": setup["callback"], "state": "b-1",
         "scope": "openid email profile", "code_challenge": CHALLENGE, "code_challenge_method": "S256"})
 
 
@@ -122,7 +102,7 @@ def test_native_user_signs_in_through_the_login_form(browser: Any, setup: dict[s
         page.fill("#password", PASSWORD)
         page.click("#signin")
 
-    back = run_to_callback(browser, authorize_url(setup), steps)
+    back = run_to_callback(browser, setup, steps)
     assert back["state"] == "b-1"
     claims = exchange(setup, back["code"])
     assert claims["cognito:username"] == "carol" and claims["email"] == "carol@example.com"
@@ -136,55 +116,24 @@ def test_federated_user_signs_in_through_the_idp_form(browser: Any, setup: dict[
         page.fill("#password", "idp-pass")
         page.click("#signin")
 
-    back = run_to_callback(browser, authorize_url(setup), steps)
+    back = run_to_callback(browser, setup, steps)
     claims = exchange(setup, back["code"])
     assert claims["cognito:username"] == "Google_g-77" and claims["email"] == "gail@example.com"
     assert claims["identities"][0]["providerName"] == "Google"
 
 
 
-class AttackerSite:
-    """Another site on loopback (127.0.0.2: another origin and another site for the browser) serving one page.
-
-    A real socket, not a browser route: Chromium's local-network checks treat a routed page as
-    public and would block its loopback requests whatever the emulator answers."""
-
-    def __init__(self, html: str) -> None:
-        body = html.encode()
-
-        class Page(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.2", 0), Page)
-        self.url = f"http://127.0.0.2:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @contextlib.contextmanager
 def attacker_page(browser: Any, html: str) -> Iterator[tuple[Any, str]]:
-    """A browser page and the URL of another site's page holding ``html``."""
-    site = AttackerSite(html)
-    context = browser.new_context()
-    page = context.new_page()
-    page.route("http://localhost:3000/**", lambda route: route.fulfill(status=200, content_type="text/html",
-                                                                        body="<p id='done'>signed in</p>"))
-    try:
-        yield page, site.url
-    finally:
-        context.close()
-        site.close()
+    """A browser page and the URL of another site's page holding ``html``: on 127.0.0.2, another
+    origin and another site for the browser (a real socket: Chromium's local-network checks treat
+    a routed page as public and would block its loopback requests whatever the emulator answers)."""
+    with PageSite({"/": html.encode()}, host="127.0.0.2") as site:
+        context = browser.new_context()
+        try:
+            yield context.new_page(), site.url("/")
+        finally:
+            context.close()
 
 
 def test_a_cross_site_page_cannot_sign_the_browser_in(browser: Any, setup: dict[str, Any]) -> None:
@@ -201,7 +150,7 @@ def test_a_cross_site_page_cannot_sign_the_browser_in(browser: Any, setup: dict[
         assert posted.value.status == 403
         page.wait_for_selector("#message")
         assert "Please sign in again" in page.inner_text("#message")
-        assert not page.url.startswith(CALLBACK)
+        assert not page.url.startswith(setup["callback"])
 
 
 def test_the_sign_in_form_cannot_be_framed(browser: Any, setup: dict[str, Any]) -> None:

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.reports.html import write_html
+from tests.browser_support import browser  # noqa: F401 - the shared Chromium fixture
 from tests.runner_samples import sample_result
-
-CHROMIUM = os.environ.get("COGNITO_HARNESS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install .[test])")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set COGNITO_HARNESS_CHROMIUM)")
-    with sync_api.sync_playwright() as pw:
-        try:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as exc:  # noqa: BLE001 - any launch failure means no browser on this machine
-            pytest.skip(f"Chromium at {CHROMIUM} could not be launched: {exc}")
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
@@ -87,11 +69,13 @@ def test_fail_filter_hides_passing_checks(page, tmp_path: Path) -> None:  # noqa
     assert _visible_ids(page) == all_ids
 
 
-def test_expanding_a_failed_check_shows_the_finding(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_failed_check_shows_its_finding_open(page, tmp_path: Path) -> None:  # noqa: ANN001
     page.click("button[data-filter=FAIL]")
     check = page.locator("#check-TV-ALG-NONE")
     finding = check.locator("dl.finding")
-    assert not finding.is_visible()  # collapsed until a person opens it
+    assert finding.is_visible()  # FAIL and ERROR start open: the reader came for them
+    page.click("#check-TV-ALG-NONE > summary")
+    assert not finding.is_visible()  # and a click folds it away
     page.click("#check-TV-ALG-NONE > summary")
     assert finding.is_visible()
     assert check.locator("dd.f-expected").inner_text() == "401 or 403"
@@ -115,4 +99,4 @@ def test_expand_all_opens_only_visible_checks(page) -> None:  # noqa: ANN001
     page.click("#expand-all")
     assert page.locator("#check-TEN-ADMIN-REMOVED dd.f-skipped").inner_text() == "the spec has no tenant_admin request"
     page.click("button[data-filter=all]")
-    assert page.locator("#check-TV-ALG-NONE").get_attribute("open") is None
+    assert page.locator("#check-TV-VALID-ACCESS").get_attribute("open") is None  # a PASS, hidden at expand-all

@@ -59,6 +59,17 @@ def test_get_id_returns_one_stable_identity_per_user(flow: Flow) -> None:
     assert [e["identity_id"] for e in events(flow.emulator, "identity.created")] == [ann, bob]
 
 
+def test_the_local_issuer_as_logins_key_is_the_pool_s_aws_name(flow: Flow) -> None:
+    """Amplify keys Logins by the ID token's iss without its scheme: the local issuer names the same provider."""
+    flow.identity_pool()
+    token = flow.logins("ann")[flow.provider]
+    local = jwt.decode(token, options={"verify_signature": False})["iss"].partition("://")[2]
+    assert local.startswith("127.0.0.1:") and local != flow.provider
+    assert flow.get_id({local: token}) == flow.get_id({flow.provider: token})
+    with raises("NotAuthorizedException", NOT_SUPPORTED):  # another host's issuer is not the pool
+        flow.get_id({local.replace("127.0.0.1", "127.0.0.2"): token})
+
+
 def test_unauthenticated_identities_only_where_allowed(flow: Flow) -> None:
     flow.identity_pool(unauthenticated=True)
     first, second = flow.get_id(), flow.get_id()

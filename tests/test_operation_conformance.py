@@ -21,6 +21,7 @@ from botocore.model import Shape
 
 from conformance_tour_auth_events import auth_events_tour
 from conformance_tour_devices import devices_tour
+from conformance_tour_iac import iac_tour
 from conformance_tour_identity import identity_tour
 from conformance_tour_mfa import mfa_tour
 from conformance_tour_support import MISSING_POOL, NEW_PASSWORD, PASSWORD
@@ -285,6 +286,7 @@ def tour(idp: Any, backend: Any) -> None:  # noqa: PLR0915 - one linear walk thr
     devices_tour(idp, backend)
     auth_events_tour(idp, backend)
     mfa_tour(idp, backend)
+    iac_tour(idp, backend)  # tags, signing certificate, UI branding, client secrets, user import
 
     # teardown operations
     idp.admin_delete_user(UserPoolId=pool_id, Username="cid")

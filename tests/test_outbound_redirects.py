@@ -24,6 +24,8 @@ from harness.engine.store import Backend
 from harness.engine.triggers import set_trigger
 from harness.server import Emulator
 
+REACH = outbound.Reach(timeout=5)
+
 OFF_LIST_HOST = "127.0.0.9"
 
 
@@ -111,14 +113,14 @@ def test_jwks_token_and_userinfo_never_follow_off_list(redirector: Recorder, tar
     endpoints = _endpoints(redirector.url)
     with pytest.raises(oidc_client.IdPError, match="redirect") as jwks:
         oidc_client.verify_id_token(backend, _provider(), endpoints,
-                                    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.c2ln", None, 5)
+                                    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.c2ln", None, REACH)
     assert target.url in jwks.value.description
     with pytest.raises(oidc_client.IdPError, match="do not follow redirects") as token:
-        oidc_client.exchange_code(_provider(), endpoints, "code", "http://localhost/cb", 5, 0)
+        oidc_client.exchange_code(_provider(), endpoints, "code", "http://localhost/cb", REACH, 0)
     assert target.url in token.value.description
     for method in ("GET", "POST"):
         with pytest.raises(oidc_client.IdPError, match="redirect"):
-            oidc_client.fetch_userinfo(_provider(method), endpoints, "access-token", 5)
+            oidc_client.fetch_userinfo(_provider(method), endpoints, "access-token", REACH)
     assert [hit[0] for hit in redirector.hits] == ["GET", "POST", "GET", "POST"]
     assert target.hits == []
 
@@ -130,7 +132,7 @@ def test_a_post_is_not_replayed_even_to_loopback() -> None:
     bouncer = Recorder("127.0.0.1", lambda path: (307, {"Location": f"{landing.url}{path}"}, b""))
     try:
         with pytest.raises(oidc_client.IdPError, match="HTTP 307"):
-            oidc_client.exchange_code(_provider(), _endpoints(bouncer.url), "code", "http://localhost/cb", 5, 0)
+            oidc_client.exchange_code(_provider(), _endpoints(bouncer.url), "code", "http://localhost/cb", REACH, 0)
         assert landing.hits == [] and len(bouncer.hits) == 1
     finally:
         landing.stop()

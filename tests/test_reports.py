@@ -181,6 +181,21 @@ def test_html_is_self_contained_and_complete(tmp_path: Path) -> None:
         assert needed in text, needed
 
 
+def test_html_unfolds_fail_and_error_and_folds_pass_and_skip(tmp_path: Path) -> None:
+    result = sample_result()
+    html, parsed = _parse(write_html(result, tmp_path / "report.html"))
+    shown = {attrs["id"]: "open" in attrs for t, attrs in parsed.tags if t == "details" and "data-verdict" in attrs}
+    wanted = {f"check-{r.check_id}": r.verdict in (Verdict.FAIL, Verdict.ERROR) for r in result.results}
+    assert shown == wanted
+    assert set(wanted.values()) == {True, False}  # the sample has both kinds: the check can fail either way
+    # the markup itself: the attribute sits on the check's own <details>, not on a nested one
+    for r in result.results:
+        tag = re.search(rf'<details class="check" id="check-{re.escape(r.check_id)}"[^>]*>', html)
+        assert tag is not None and tag.group(0).endswith(" open>") == (r.verdict.value in ("FAIL", "ERROR"))
+    nested = [attrs for t, attrs in parsed.tags if t == "details" and "data-verdict" not in attrs]
+    assert nested and not any("open" in attrs for attrs in nested)  # headers, cookies, tokens stay folded
+
+
 def test_html_of_an_empty_run(tmp_path: Path) -> None:
     result = sample_result()
     result.results = []

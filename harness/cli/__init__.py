@@ -11,10 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from harness.version import __version__
-from harness.cli import audit_command, check_commands, serve
+from harness.cli import audit_command, check_commands, env_command, serve
 
 COMMAND_MODULES = (
     serve,  # serve
+    env_command,  # env
     check_commands,  # run, list, verify, replay
     audit_command,  # audit
 )

@@ -21,6 +21,7 @@ from typing import Any
 from harness.cli.terminal import Printer, TerminalSink, report_lines
 from harness.results import EXIT_ERROR, EXIT_OK, Verdict, combine_exit_codes
 from harness.runner import replay
+from harness.runner.backends import BackendUnavailable
 from harness.runner.engine import ExpectedFailuresError, RunOptions, load_expected_failures, run, select_checks
 from harness.runner.scenario import PROFILES, Scenario, SelectionError, load_catalogue, select
 from harness.runner.spec import SpecError, bundled_spec_path, load_spec
@@ -47,6 +48,9 @@ from harness.runner.transcript_signature import (
     verify_signed_transcript,
     write_secret_file,
 )
+
+
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
 
 
 def _usage_error(message: str) -> int:
@@ -86,13 +90,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     expected: dict[str, str] = {}
     if args.expected_failures:
         try:
-            expected = load_expected_failures(args.expected_failures)
+            expected = load_expected_failures(args.expected_failures, load_catalogue())  # unknown ids: exit 2
         except ExpectedFailuresError as exc:
             return _usage_error(str(exc))
     options = RunOptions(
         profile=args.profile, keyword=args.keyword, families=list(args.family or []), seed=args.seed,
         backend=args.backend, command=["cognito-harness", *redact_secrets(sys.argv[1:])] if sys.argv else [],
-        expected_failures=expected, request_timeout=args.request_timeout,
+        expected_failures=expected, request_timeout=args.request_timeout, keep=args.keep,
     )
     try:
         selection = select_checks(spec, options)
@@ -108,7 +112,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _usage_error(str(exc))
     printer = Printer()
     files = signing_transcript(report_files(lambda dest: getattr(args, dest, None)), signers)
-    result = run(spec, options, sinks=[TerminalSink(printer), *files], selection=selection)
+    try:
+        result = run(spec, options, sinks=[TerminalSink(printer), *files], selection=selection)
+    except BackendUnavailable as exc:  # before any check ran: one message naming the URL, no reports
+        return _usage_error(str(exc))
+    except KeyboardInterrupt:  # the run stopped its target and backend (its pools deleted, or kept and listed)
+        print("cognito-harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return combine_exit_codes(result.exit_code(), report_lines(files, printer))
 
 
@@ -138,7 +148,7 @@ def _print_catalogue(rows: list[Scenario], fmt: str) -> int:
         print(json.dumps([{
             "id": s.id, "family": s.family, "title": s.title, "severity": s.severity, "profile": s.profile,
             "requirements": list(s.requirements), "remediation": s.remediation, "needs": list(s.needs),
-            "control_plane": s.control_plane, "aliases": list(s.aliases),
+            "control_plane": s.control_plane, "control_plane_for": s.control_plane_for, "aliases": list(s.aliases),
         } for s in rows], indent=2))
         return EXIT_OK
     current = None
@@ -152,7 +162,7 @@ def _print_catalogue(rows: list[Scenario], fmt: str) -> int:
         if s.needs:
             extra.append("needs " + ", ".join(s.needs))
         if s.control_plane:
-            extra.append("control plane")
+            extra.append(f"control plane ({s.control_plane_for})" if s.control_plane_for else "control plane")
         if extra:
             print(f"  {'':<24} {' | '.join(extra)}")
     print(f"\n{len(rows)} checks")
@@ -198,7 +208,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         overrides["backend"] = args.backend
     try:
         diff = replay.replay(args.file, target=args.target, **overrides)
-    except replay.ReplayError as exc:
+    except (replay.ReplayError, BackendUnavailable) as exc:
         return _usage_error(str(exc))
     print(diff.render())
     errored = any(r.verdict is Verdict.ERROR for r in diff.replayed.results)
@@ -232,9 +242,15 @@ def register(subparsers: Any) -> None:
                        help=f"also sign the transcript with HMAC-SHA256 of this CI secret (default: ${HMAC_KEY_ENV}, "
                             "preferred: a command line is visible to other processes)")
     run_p.add_argument("--expected-failures", metavar="FILE",
-                       help="TOML/JSON list of check ids accepted as failing; an entry that passes fails the run")
+                       help="TOML/JSON list of check ids accepted as failing (README: Expected failures); an entry "
+                            "that passes fails the run (stale), an id not in the catalogue is an error (exit 2)")
     run_p.add_argument("--backend", default="emulator", metavar="emulator|URL",
-                       help="the in-process emulator (default) or another cognito-idp endpoint URL")
+                       help="the in-process emulator (default) or another cognito-idp endpoint URL (moto, "
+                            "LocalStack, another `serve`, a real pool: credentials from the default AWS chain, "
+                            "the issuer discovered; checks that need the control plane are skipped)")
+    run_p.add_argument("--keep", action="store_true",
+                       help="with --backend URL: keep the pools the run made (listed at the end) instead of "
+                            "deleting them")
     run_p.add_argument("--request-timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"how long a request to the target may take before the target counts as hung: "
                             f"a FAIL of the check that sent it (default {DEFAULT_TIMEOUT:g})")

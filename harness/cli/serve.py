@@ -1,8 +1,10 @@
 """``cognito-harness serve``: the emulator as a long-running server.
 
 Loads a pool definition, prints the coordinates an app needs as shell
-exports (stdout, one ``export NAME=value`` per line), then serves until
-Ctrl-C or SIGTERM and exits 0. Human notes go to stderr.
+exports (stdout, one ``export NAME=value`` per line; with ``--env-file F`` also
+into F, see harness.cli.env_file), then serves until Ctrl-C or SIGTERM and
+exits 0. Human notes go to stderr. ``cognito-harness env`` asks a running
+server for the same exports.
 
 The control plane (``/_harness``) can mint tokens and read keys and
 passwords: on an address other than loopback ``serve`` refuses to start
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -24,15 +25,20 @@ from typing import Any
 
 from harness.control.guard import (TOKEN_ENV, WILDCARD_HOSTS, TokenError, checked_token, generate_token, host_name,
                                    is_loopback_host, token_from_env)
-from harness.coordinates import PoolCoordinates, hosted_ui_url
+from harness.cli import serve_state
+from harness.cli.env_file import EnvFile, EnvFileError
+from harness.control.pool_coordinates import pool_coordinates
+from harness.coordinates import export_lines
 from harness.engine import heap
 from harness.engine.events import DEFAULT_MAX_EVENTS, check_max_events
 from harness.engine.functions.lambda_api import check_endpoint
+from harness.engine.persist import StateFileError
 from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
 from harness.pooldef import PoolDefinitionError, load_pool
 from harness.server import Emulator
 from harness.version import __version__
+from harness.web.machine_ca import MachineCAError
 
 DEFAULT_PORT = 9229
 LAMBDA_ENDPOINT_ENV = "AWS_ENDPOINT_URL_LAMBDA"  # the AWS SDKs' own variable for a Lambda endpoint
@@ -57,8 +63,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--region", default="us-east-1", help="AWS region of the emulated pools (default us-east-1)")
     p.add_argument("--client", metavar="NAME", default=None,
                    help="app client whose id/secret go into COGNITO_CLIENT_ID/SECRET (default: the first public one)")
+    p.add_argument("--env-file", metavar="FILE", default=None,
+                   help="also write the exports to FILE (mode 0600) once the server listens, for "
+                        "`serve --env-file F & ... . F`; removed at start and when serve stops")
     p.add_argument("--public-url", metavar="URL", default=None,
-                   help="URL apps reach the emulator at (issuer, JWKS); default http://127.0.0.1:PORT")
+                   help="URL apps reach the emulator at (issuer, JWKS); default http://127.0.0.1:PORT "
+                        "(https with --tls)")
+    p.add_argument("--tls", action="store_true",
+                   help="serve https only, with a certificate from this machine's loopback-only CA (made once, "
+                        "kept in --ca-dir); its path is printed as COGNITO_HARNESS_CA_BUNDLE with the exports")
+    p.add_argument("--ca-dir", metavar="DIR", default=None,
+                   help="where the machine CA is kept (default: ~/.cache/cognito-harness/ca, moved by "
+                        "$COGNITO_HARNESS_CACHE or $XDG_CACHE_HOME)")
     p.add_argument("--control-token", metavar="TOKEN|generate", default=None,
                    help=f"every /_harness call must carry this token (Authorization: Bearer TOKEN); 'generate' "
                         f"makes one and prints it as export {TOKEN_ENV}=...; default ${TOKEN_ENV}. Required "
@@ -69,6 +85,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-events", metavar="N", type=_max_events, default=DEFAULT_MAX_EVENTS,
                    help=f"the event log keeps the newest N events (default {DEFAULT_MAX_EVENTS}; 0 keeps none); "
                         "GET /_harness/events says how many were dropped")
+    p.add_argument("--state", metavar="DIR|FILE", default=None, help=serve_state.HELP)
     p.add_argument("--lambda-endpoint", metavar="URL", default=None,
                    help=f"a Lambda Invoke API on loopback (sam local start-lambda, LocalStack) that runs the "
                         f"LambdaConfig functions bound to nothing else; default ${LAMBDA_ENDPOINT_ENV}")
@@ -115,20 +132,15 @@ class ControlAccess:
         return cls(None)
 
 
-def exports(emulator_url: str, handle: Any, client_name: str | None, region: str) -> list[tuple[str, str]]:
-    """(name, value) pairs of the environment contract for one loaded pool."""
+def served_exports(emu: Emulator, handle: Any, client_name: str | None, access: ControlAccess) -> list[tuple[str, str]]:
+    """Every (name, value) ``serve`` hands over, on stdout and in ``--env-file`` alike: the pool's
+    coordinates (built where ``cognito-harness env`` gets them), then what only this process knows."""
     client = handle.clients[client_name] if client_name else handle.client
-    coords = PoolCoordinates(
-        region=region, pool_id=handle.pool_id, client_id=client.client_id,
-        client_secret=client.client_secret or "", issuer=handle.issuer, jwks_url=handle.jwks_url,
-        endpoint=emulator_url, domain=hosted_ui_url(emulator_url, handle.pool_id),
-        identity_pool_id=handle.identity_pool.identity_pool_id if handle.identity_pool else "",
-    )
-    pairs = list(coords.env().items())  # AWS_ENDPOINT_URL_COGNITO_IDENTITY: the same server answers cognito-identity
-    for name, other in handle.clients.items():
-        suffix = "".join(ch if ch.isalnum() else "_" for ch in name).upper()
-        pairs.append((f"COGNITO_CLIENT_ID_{suffix}", other.client_id))
-        pairs.append((f"COGNITO_CLIENT_SECRET_{suffix}", other.client_secret or ""))
+    pairs = pool_coordinates(emu.backend, handle.pool_id, client.client_id).exports()
+    if access.generated:  # the one place a token is ever printed: the caller asked for one to be made
+        pairs.append((TOKEN_ENV, str(access.token)))
+    if emu.ca is not None:  # the CA path, and the variables clients read it from (MachineCA.client_env says why)
+        pairs.extend(emu.ca.client_env().items())
     return pairs
 
 
@@ -142,6 +154,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except ValueError as exc:
         print(f"cognito-harness serve: --allowed-host/--public-url: {exc}", file=sys.stderr)
+        return 2
+    try:
+        env_file = EnvFile.prepare(args.env_file) if args.env_file else None
+    except EnvFileError as exc:
+        print(f"cognito-harness serve: {exc}", file=sys.stderr)
         return 2
     lambda_endpoint = args.lambda_endpoint or os.environ.get(LAMBDA_ENDPOINT_ENV) or None
     try:
@@ -157,21 +174,39 @@ def run(args: argparse.Namespace) -> int:
     try:
         emu = Emulator(backend=backend, host=args.host, port=args.port, control_token=access.token,
                        allowed_hosts=args.allowed_host, lambda_endpoint=lambda_endpoint,
-                       isolate_python=True)  # a python: trigger handler cannot crash or block the server
+                       isolate_python=True,  # a python: trigger handler cannot crash or block the server
+                       tls=args.tls, ca_dir=args.ca_dir, state=args.state)
+    except StateFileError as exc:
+        print(f"cognito-harness serve: --state: {exc}", file=sys.stderr)
+        return 2
+    except MachineCAError as exc:
+        print(f"cognito-harness serve: --tls: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"cognito-harness serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
     public_url = args.public_url or (
-        f"http://127.0.0.1:{emu.http.port}" if args.host in WILDCARD_HOSTS else emu.url
+        f"{'https' if args.tls else 'http'}://127.0.0.1:{emu.http.port}" if args.host in WILDCARD_HOSTS else emu.url
     )
-    emu.set_public_url(public_url)
     try:
-        handle = load_pool(backend, args.pool, issuer=args.issuer)
+        emu.set_public_url(public_url)  # under --tls: https on a loopback name, which the leaf then names
+    except ValueError as exc:
+        emu.stop()
+        print(f"cognito-harness serve: --public-url: {exc}", file=sys.stderr)
+        return 2
+    try:
+        state = emu.state
+        if state is not None and state.loaded and backend.pools:  # serve a saved state as it is
+            handle = serve_state.restored_handle(backend, state)
+        else:
+            handle = load_pool(backend, args.pool, issuer=args.issuer)
+            if state is not None:
+                serve_state.remember(state, handle)
         if args.client is not None and args.client not in handle.clients:
             raise PoolDefinitionError(handle.source, "clients",
                                       f"--client {args.client!r} is not defined (have: {', '.join(handle.clients)})")
-    except PoolDefinitionError as exc:
+    except (PoolDefinitionError, StateFileError) as exc:
         emu.stop()  # never started: releases the port
         print(f"cognito-harness serve: {exc}", file=sys.stderr)
         return 2
@@ -183,11 +218,8 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     emu.http.start()
-    pairs = exports(backend.settings.public_url, handle, args.client, args.region)
-    if access.generated:  # the one place a token is ever printed: the caller asked for one to be made
-        pairs.append((TOKEN_ENV, str(access.token)))
-    for name, value in pairs:
-        print(f"export {name}={shlex.quote(value)}")
+    lines = export_lines(served_exports(emu, handle, args.client, access))
+    print("\n".join(lines))
     sys.stdout.flush()
     users = ", ".join(f"{u.username}/{u.password}" for u in handle.users.values() if not u.generated)
     print(
@@ -199,12 +231,26 @@ def run(args: argparse.Namespace) -> int:
     )
     if lambda_endpoint:
         print(f"# Lambda functions bound to nothing else: {lambda_endpoint}", file=sys.stderr)
+    if emu.state is not None:
+        print(serve_state.note(emu.state, args), file=sys.stderr)
+    if emu.ca is not None:
+        print(f"# TLS: certificate from the machine CA {emu.ca_path} (SHA-256 {emu.ca.fingerprint}), good for "
+              "loopback names only; trust it once in a browser or the OS (README: serve --tls)", file=sys.stderr)
     sys.stderr.flush()
     try:
+        if env_file is not None:  # last: a script waiting for the file finds a server that answers
+            env_file.write(lines, f"cognito-harness serve (pid {os.getpid()}) at {backend.settings.public_url}; "
+                                  "removed when it stops")
         while not stop.wait(0.5):
             pass
+    except OSError as exc:  # only the env file's write can fail here
+        print(f"cognito-harness serve: --env-file {args.env_file}: cannot write it ({exc.strerror or exc})",
+              file=sys.stderr)
+        return 2
     finally:
         emu.stop()
+        if env_file is not None:
+            env_file.remove()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("# cognito-harness: stopped", file=sys.stderr)

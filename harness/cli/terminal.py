@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from harness.reports import failure_lines, family_counts
+from harness.reports import failure_lines, family_counts, skip_groups
 from harness.results import EXIT_ERROR, EXIT_FAIL, EXIT_OK, CheckResult, RunHeader, RunResult, Verdict
 from harness.runner.sinks import ReportFile, RunSink
 
@@ -46,6 +46,9 @@ class TerminalSink(RunSink):
                           f"seed {header.seed}, backend {header.backend}, {self.total} checks")
         if self.total == 0:
             self.printer.line("no checks selected")
+
+    def backend_note(self, text: str) -> None:
+        self.printer.line(text)
 
     def check_finished(self, check: CheckResult) -> None:
         self.done += 1
@@ -85,6 +88,7 @@ def print_summary(result: RunResult, printer: Printer) -> None:
     printer.line("  " + "-" * (len(header) - 2))
     printer.line(f"  {'all':<24} {counts['PASS']:>5} {counts['FAIL']:>5} {counts['SKIP']:>5} {counts['ERROR']:>5} "
                  f"{counts['total']:>6}")
+    print_skips(result, printer)
     problems = [r for r in result.results if r.verdict in (Verdict.FAIL, Verdict.ERROR)]
     if problems:
         printer.line()
@@ -118,6 +122,19 @@ def print_summary(result: RunResult, printer: Printer) -> None:
                  f"target {result.header.target}, backend {result.header.backend})")
 
 
+def print_skips(result: RunResult, printer: Printer) -> None:
+    """The skipped checks grouped by reason (on a backend: what of the control plane each group needs)."""
+    groups = skip_groups(result)
+    if not groups:
+        return
+    printer.line()
+    where = "" if result.header.backend in ("", "emulator") else f" on backend {result.header.backend}"
+    printer.line(f"Skipped{where}, by reason")
+    for reason, ids in groups.items():
+        printer.line(f"  {len(ids)} {'check' if len(ids) == 1 else 'checks'}: {first_line(reason, 200)}")
+        printer.line(f"    {', '.join(ids)}")
+
+
 def report_lines(files: Sequence[ReportFile], printer: Printer) -> int:
     """``wrote <name>: <path>`` for each report written, the error on stderr for each not: an exit code."""
     status = EXIT_OK
@@ -130,4 +147,4 @@ def report_lines(files: Sequence[ReportFile], printer: Printer) -> int:
     return status
 
 
-__all__ = ["Printer", "TerminalSink", "first_line", "print_summary", "report_lines"]
+__all__ = ["Printer", "TerminalSink", "first_line", "print_skips", "print_summary", "report_lines"]

@@ -14,7 +14,8 @@ which it holds::
 
 Concerns: lifecycle (info, reset), clock, mailbox, faults, keys, minting and
 token status, events, snapshot/restore, identity-pool credentials
-(:class:`~harness.control.identity_controls.IdentityControls`). Bad arguments raise
+(:class:`~harness.control.identity_controls.IdentityControls`), a pool's coordinates
+(:class:`~harness.control.pool_coordinates.CoordinateControls`). Bad arguments raise
 :class:`ControlError` naming the argument (the HTTP face turns it into a 400,
 or a 404 for an unknown pool, key, user or fault).
 """
@@ -40,6 +41,7 @@ from harness.control.checks import (
 )
 from harness.control.identity_controls import IdentityControls
 from harness.control.keys import KeyControls
+from harness.control.pool_coordinates import CoordinateControls
 from harness.engine import auth_events
 from harness.engine import snapshot as snap
 from harness.engine import tokens
@@ -91,7 +93,7 @@ def _iso(ts: float) -> str:
 # --- the control plane ------------------------------------------------------------------------
 
 
-class Control(KeyControls, IdentityControls):
+class Control(KeyControls, IdentityControls, CoordinateControls):
     """The control plane over an in-process :class:`~harness.engine.store.Backend`."""
 
     def __init__(self, backend: Backend) -> None:

@@ -71,6 +71,9 @@ class RemoteControl:
     def info(self) -> dict[str, Any]:
         return self._call("GET", "")
 
+    def coordinates(self, pool_id: str | None = None, client: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/coordinates", params={"pool_id": pool_id, "client": client})
+
     def reset(self, seed: int | None = None) -> dict[str, Any]:
         return self._call("POST", "/reset", body={"seed": seed})
 

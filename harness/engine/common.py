@@ -8,7 +8,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 from harness.encoding import secrets_equal, utf8
-from harness.engine import attributes, indexes
+from harness.engine import attributes, client_secrets, indexes
 from harness.engine.models import AppClient, User, UserPool, UserPoolDomain
 from harness.errors import Err
 
@@ -56,8 +56,9 @@ def check_secret_hash(client: AppClient, username: str, given: str | None, *alte
         return
     if not given:
         raise Err.SECRET_MISSING.error(client_id=client.client_id)
+    keys = client_secrets.values(client)  # during a rotation, either secret
     for name in (username, *alternates):
-        if name and secrets_equal(given, secret_hash(client.client_id, client.secret, name)):
+        if name and any(secrets_equal(given, secret_hash(client.client_id, key, name)) for key in keys):
             return
     raise Err.SECRET_MISMATCH.error(client_id=client.client_id)
 
@@ -68,7 +69,7 @@ def check_client_secret(client: AppClient, given: str | None) -> None:
         return
     if not given:
         raise Err.SECRET_MISSING.error(client_id=client.client_id)
-    if not secrets_equal(given, client.secret):
+    if not client_secrets.accepts(client, given):
         raise Err.CLIENT_SECRET_MISMATCH.error(client_id=client.client_id)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.engine.hosted_models import (AuthorizationCode, HostedSession, IdentityProvider, OAuthRequest,
+                                          ResourceServer, UserPoolDomain)
 from harness.engine.indexes import UserIndex, rebuild_indexes
 from harness.engine.keys import KeyRing
 from harness.engine.sessions import SessionIndex
@@ -126,6 +128,7 @@ class AppClient:
     allowed_oauth_flows_user_pool_client: bool = False
     supported_identity_providers: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # echoed settings with no rule here
+    client_secrets: list[ClientSecret] = field(default_factory=list)  # engine.client_secrets; [] = just ``secret``
 
     def flow_enabled(self, flow: str) -> bool:
         """Whether an ExplicitAuthFlows value (ALLOW_ form or legacy) is on."""
@@ -408,6 +411,10 @@ class UserPool:
     oauth_requests: dict[str, OAuthRequest] = field(default_factory=dict)  # pending /oauth2/authorize
     oauth_codes: dict[str, AuthorizationCode] = field(default_factory=dict)  # one-time codes
     hosted_sessions: dict[str, HostedSession] = field(default_factory=dict)  # managed-login cookies
+    # infrastructure-as-code resources (issue 13)
+    tags: dict[str, str] = field(default_factory=dict)  # UserPoolTags (engine.pool_tags)
+    ui_customizations: dict[str, UICustomization] = field(default_factory=dict)  # "ALL" or client id ->
+    import_jobs: dict[str, UserImportJob] = field(default_factory=dict)  # JobId ->, oldest first
 
     def __post_init__(self) -> None:
         """Derived indexes (users by sub/email/phone/alias/identity, sessions by user, refresh tags,
@@ -430,91 +437,47 @@ class UserPool:
         return username if self.username_case_sensitive else username.lower()
 
 
-# --- federation and the hosted UI --------------------------------------------------
+# --- infrastructure-as-code resources (issue 13) ---------------------------------------
 
 
 @dataclass
-class IdentityProvider:
-    """A pool's external IdP (CreateIdentityProvider): OIDC, Google, SignInWithApple, ..."""
+class ClientSecret:
+    """One of an app client's secrets (AddUserPoolClientSecret; at most two at a time)."""
 
-    name: str
-    pool_id: str
-    provider_type: str
-    details: dict[str, str] = field(default_factory=dict)  # ProviderDetails, incl. discovered endpoints
-    attribute_mapping: dict[str, str] = field(default_factory=dict)  # pool attribute -> IdP claim
-    idp_identifiers: list[str] = field(default_factory=list)
+    secret_id: str  # <client id>--<creation time, epoch milliseconds>
+    value: str = field(metadata=SECRET)
+    created: float = 0.0
+
+
+@dataclass
+class UICustomization:
+    """Classic hosted-UI branding (SetUICustomization) of the pool ("ALL") or of one app client."""
+
+    client_id: str  # "ALL" or an app client id
+    css: str | None = None
+    image: str | None = None  # the logo, base64 as ImageFile carried it
+    image_type: str = ""  # "png" | "jpeg"
     created: float = 0.0
     modified: float = 0.0
 
 
 @dataclass
-class ResourceServer:
-    identifier: str
-    pool_id: str
+class UserImportJob:
+    """A CSV user import job (engine.import_jobs): the uploaded file until it runs, then its counts."""
+
+    job_id: str
     name: str
-    scopes: list[dict[str, str]] = field(default_factory=list)  # [{ScopeName, ScopeDescription}]
-
-
-@dataclass
-class UserPoolDomain:
-    domain: str
     pool_id: str
-    custom_domain_config: dict[str, Any] | None = None
-    managed_login_version: int = 1
-    created: float = 0.0
-    version: str = "1"
-
-
-@dataclass
-class OAuthRequest:
-    """An /oauth2/authorize request waiting for the user to sign in (locally or at an IdP)."""
-
-    id: str
-    pool_id: str
-    client_id: str
-    response_type: str
-    redirect_uri: str
-    scopes: list[str]
-    state: str | None = None
-    nonce: str | None = None
-    code_challenge: str | None = None
-    code_challenge_method: str | None = None
-    identity_provider: str | None = None
-    created: float = 0.0
-    expires_at: float = 0.0
-    idp_nonce: str | None = None  # nonce the pool sent to the external IdP
-    idp_state: str | None = None  # state the pool sent to the external IdP
-
-
-@dataclass
-class AuthorizationCode:
-    """A one-time, five-minute authorization code from the hosted UI."""
-
-    code: str
-    pool_id: str
-    client_id: str
-    username: str
-    sub: str
-    redirect_uri: str
-    scopes: list[str]
+    role_arn: str
     created: float
-    expires_at: float
-    auth_time: int
-    nonce: str | None = None
-    code_challenge: str | None = None
-    code_challenge_method: str | None = None
-    federated: bool = False
-    used: bool = False
-
-
-@dataclass
-class HostedSession:
-    """The managed-login session cookie (one hour; /logout ends it)."""
-
-    id: str
-    pool_id: str
-    username: str
-    sub: str
-    auth_time: int
-    created: float
-    expires_at: float
+    upload_key: str = field(default="", metadata=SECRET)  # signs the pre-signed upload URL
+    password_hashing_algorithm: str | None = None
+    status: str = "Created"
+    started: float | None = None
+    completed: float | None = None
+    imported: int = 0
+    skipped: int = 0
+    failed: int = 0
+    completion_message: str | None = None
+    csv: str | None = None  # the uploaded file, kept until the job runs
+    upload_problem: str | None = None  # why the uploaded bytes cannot be read (not UTF-8)

@@ -279,7 +279,7 @@ def _to_idp(backend: Backend, req: AuthorizeRequest) -> Redirect:
         idp_nonce=backend.ids.token_blob(24))
     pending.idp_state = pending.id
     try:
-        endpoints = oidc_client.endpoints_of(provider, backend.idps.client_timeout)
+        endpoints = oidc_client.endpoints_of(provider, backend.outbound_reach())
     except oidc_client.IdPError as exc:
         return app_error(req.redirect_uri, "invalid_request", req.state, exc.description)
     req.pool.oauth_requests[pending.id] = pending
@@ -331,7 +331,7 @@ def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outc
         if client is None or provider is None:
             return app_error(pending.redirect_uri, "invalid_request", pending.state,
                              "The identity provider or the app client no longer exists")
-        timeout = backend.idps.client_timeout
+        reach = backend.outbound_reach()
     state = pending.state
     if params.get("error"):
         description = params.get("error_description") or params["error"]
@@ -339,12 +339,12 @@ def idp_response(backend: Backend, pool_id: str, params: dict[str, str]) -> Outc
     if not params.get("code"):
         return app_error(pending.redirect_uri, "invalid_request", state, "The IdP did not return a code")
     try:
-        endpoints = oidc_client.endpoints_of(provider, timeout)
+        endpoints = oidc_client.endpoints_of(provider, reach)
         answer = oidc_client.exchange_code(provider, endpoints, params["code"], idp_redirect_uri(backend, pool_id),
-                                           timeout, backend.clock.now_int())
+                                           reach, backend.clock.now_int())
         claims = oidc_client.verify_id_token(backend, provider, endpoints, answer["id_token"], pending.idp_nonce,
-                                             timeout)
-        info = oidc_client.fetch_userinfo(provider, endpoints, str(answer.get("access_token") or ""), timeout)
+                                             reach)
+        info = oidc_client.fetch_userinfo(provider, endpoints, str(answer.get("access_token") or ""), reach)
     except oidc_client.IdPError as exc:
         backend.events.emit(FEDERATION_FAILURE, pool_id, provider=provider.name, reason=exc.description)
         return app_error(pending.redirect_uri, "invalid_request", state, exc.description)

@@ -24,7 +24,7 @@ import jwt
 
 from harness.encoding import pkce_s256, secrets_equal
 from harness.engine import events as ev
-from harness.engine import pre_token, sessions, tokens
+from harness.engine import client_secrets, pre_token, sessions, tokens
 from harness.engine.common import custom_scopes, seconds
 from harness.engine.models import AppClient, RefreshSession, User, UserPool
 from harness.engine.signing import sign_jwt
@@ -118,7 +118,7 @@ def authenticate_client(pool: UserPool, form: dict[str, str], authorization: str
     if client.secret is None:
         if secret:
             raise OAuthError("invalid_client", status)
-    elif not secrets_equal(secret, client.secret):
+    elif not client_secrets.accepts(client, secret):  # during a rotation, either secret
         raise OAuthError("invalid_client", status)
     return client
 

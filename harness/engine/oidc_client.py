@@ -52,27 +52,27 @@ class Endpoints:
     token_auth_methods: tuple[str, ...] = ("client_secret_post", "client_secret_basic")
 
 
-def _get(url: str, timeout: float, headers: dict[str, str] | None = None) -> requests.Response:
+def _get(url: str, reach: outbound.Reach, headers: dict[str, str] | None = None) -> requests.Response:
     """GET on loopback, redirects checked hop by hop; a refusal is an IdPError naming it."""
     try:
-        return outbound.get(url, timeout, headers=headers)
+        return outbound.get(url, reach.timeout, headers=headers, verify=reach.verify)
     except outbound.OutboundRefused as exc:
         raise IdPError(f"IdP endpoint {exc}") from None
 
 
-def _post(url: str, timeout: float, **kwargs: Any) -> requests.Response:
+def _post(url: str, reach: outbound.Reach, **kwargs: Any) -> requests.Response:
     """POST on loopback, no redirect followed; a refusal is an IdPError naming it."""
     try:
-        return outbound.post(url, timeout, **kwargs)
+        return outbound.post(url, reach.timeout, verify=reach.verify, **kwargs)
     except outbound.OutboundRefused as exc:
         raise IdPError(f"IdP endpoint {exc}") from None
 
 
-def discover(issuer: str, timeout: float) -> dict[str, Any]:
+def discover(issuer: str, reach: outbound.Reach) -> dict[str, Any]:
     """Fetch and sanity-check a provider's discovery document."""
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
-        answer = _get(url, timeout)
+        answer = _get(url, reach)
     except requests.Timeout:
         raise IdPError("Timeout occurred in calling IdP discovery endpoint") from None
     except requests.RequestException:
@@ -93,9 +93,9 @@ def discover(issuer: str, timeout: float) -> dict[str, Any]:
     return doc
 
 
-def discovered_details(issuer: str, timeout: float) -> dict[str, str]:
+def discovered_details(issuer: str, reach: outbound.Reach) -> dict[str, str]:
     """The endpoint entries DescribeIdentityProvider shows for an OIDC provider."""
-    doc = discover(issuer, timeout)
+    doc = discover(issuer, reach)
     details = {
         "authorize_url": doc["authorization_endpoint"],
         "token_url": doc["token_endpoint"],
@@ -109,7 +109,7 @@ def discovered_details(issuer: str, timeout: float) -> dict[str, str]:
     return details
 
 
-def endpoints_of(provider: IdentityProvider, timeout: float) -> Endpoints:
+def endpoints_of(provider: IdentityProvider, reach: outbound.Reach) -> Endpoints:
     """Endpoints from the stored ProviderDetails, discovering what is missing."""
     if provider.provider_type in NOT_EMULATED:
         raise IdPError(f"Sign-in through {provider.provider_type} providers is not emulated by cognito-harness")
@@ -118,7 +118,7 @@ def endpoints_of(provider: IdentityProvider, timeout: float) -> Endpoints:
     if not all(details.get(k) for k in ("authorize_url", "token_url", "jwks_uri")):
         if not issuer:
             raise IdPError(f"Identity provider {provider.name} has no oidc_issuer")
-        details.update({k: v for k, v in discovered_details(issuer, timeout).items() if not details.get(k)})
+        details.update({k: v for k, v in discovered_details(issuer, reach).items() if not details.get(k)})
     methods = tuple(details.get("token_endpoint_auth_methods", "client_secret_post client_secret_basic").split())
     return Endpoints(issuer=issuer, authorize_url=details["authorize_url"], token_url=details["token_url"],
                      attributes_url=details.get("attributes_url") or None, jwks_uri=details["jwks_uri"],
@@ -161,7 +161,7 @@ def apple_client_secret(provider: IdentityProvider, now: int) -> str:
 
 
 def exchange_code(provider: IdentityProvider, endpoints: Endpoints, code: str, redirect_uri: str,
-                  timeout: float, now: int) -> dict[str, Any]:
+                  reach: outbound.Reach, now: int) -> dict[str, Any]:
     """POST the code to the provider's token endpoint with the client credentials."""
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     client_id = provider.details.get("client_id", "")
@@ -174,7 +174,7 @@ def exchange_code(provider: IdentityProvider, endpoints: Endpoints, code: str, r
     else:
         auth = (client_id, secret)
     try:
-        answer = _post(endpoints.token_url, timeout, data=form, auth=auth, headers={"Accept": "application/json"})
+        answer = _post(endpoints.token_url, reach, data=form, auth=auth, headers={"Accept": "application/json"})
     except requests.Timeout:
         raise IdPError("Timeout occurred in calling IdP token endpoint") from None
     except requests.RequestException:
@@ -191,12 +191,12 @@ def exchange_code(provider: IdentityProvider, endpoints: Endpoints, code: str, r
     return body
 
 
-def _jwks(backend: Backend, url: str, timeout: float, refresh: bool) -> dict[str, Any]:
+def _jwks(backend: Backend, url: str, reach: outbound.Reach, refresh: bool) -> dict[str, Any]:
     cache = backend.idps.jwks_cache
     if not refresh and url in cache:
         return cache[url]
     try:
-        answer = _get(url, timeout)
+        answer = _get(url, reach)
     except requests.Timeout:
         raise IdPError("Timeout occurred in calling IdP jwks endpoint") from None
     except requests.RequestException:
@@ -211,9 +211,9 @@ def _jwks(backend: Backend, url: str, timeout: float, refresh: bool) -> dict[str
     return doc
 
 
-def _key_for(backend: Backend, endpoints: Endpoints, kid: str | None, timeout: float) -> Any:
+def _key_for(backend: Backend, endpoints: Endpoints, kid: str | None, reach: outbound.Reach) -> Any:
     for refresh in (False, True):
-        keys = _jwks(backend, endpoints.jwks_uri, timeout, refresh)["keys"]
+        keys = _jwks(backend, endpoints.jwks_uri, reach, refresh)["keys"]
         for jwk in keys:
             if isinstance(jwk, dict) and (kid is None or jwk.get("kid") == kid) and jwk.get("kty") == "RSA":
                 try:
@@ -224,7 +224,7 @@ def _key_for(backend: Backend, endpoints: Endpoints, kid: str | None, timeout: f
 
 
 def verify_id_token(backend: Backend, provider: IdentityProvider, endpoints: Endpoints, token: str,
-                    nonce: str | None, timeout: float) -> dict[str, Any]:
+                    nonce: str | None, reach: outbound.Reach) -> dict[str, Any]:
     """Check an IdP ID token: RS256 signature by a JWKS key, iss, aud, exp/iat, nonce."""
     try:
         header = jwt.get_unverified_header(token)
@@ -232,7 +232,7 @@ def verify_id_token(backend: Backend, provider: IdentityProvider, endpoints: End
         raise IdPError("Bad id_token: not a JWT") from None
     if header.get("alg") != "RS256":
         raise IdPError(f"Bad id_token algorithm {header.get('alg')}")
-    key = _key_for(backend, endpoints, header.get("kid"), timeout)
+    key = _key_for(backend, endpoints, header.get("kid"), reach)
     try:
         claims = jwt.decode(token, key, algorithms=["RS256"],
                             options={"verify_aud": False, "verify_exp": False, "verify_iat": False,
@@ -258,16 +258,16 @@ def verify_id_token(backend: Backend, provider: IdentityProvider, endpoints: End
 
 
 def fetch_userinfo(provider: IdentityProvider, endpoints: Endpoints, access_token: str,
-                   timeout: float) -> dict[str, Any]:
+                   reach: outbound.Reach) -> dict[str, Any]:
     """The provider's userinfo claims (GET or POST per attributes_request_method)."""
     if not endpoints.attributes_url or not access_token:
         return {}
     headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
     try:
         if provider.details.get("attributes_request_method", "GET").upper() == "POST":
-            answer = _post(endpoints.attributes_url, timeout, headers=headers)
+            answer = _post(endpoints.attributes_url, reach, headers=headers)
         else:
-            answer = _get(endpoints.attributes_url, timeout, headers=headers)
+            answer = _get(endpoints.attributes_url, reach, headers=headers)
     except requests.Timeout:
         raise IdPError("Timeout occurred in calling IdP userinfo endpoint") from None
     except requests.RequestException:

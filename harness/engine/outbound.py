@@ -16,6 +16,7 @@ someone's credentials.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +25,16 @@ import requests
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How an outbound call is made: how long it may take, and what TLS trusts (``requests``' ``verify``:
+    True for the public CAs, or a CA bundle path: under ``serve --tls`` the emulator's own https endpoints,
+    the fake IdPs among them, are signed by the machine CA)."""
+
+    timeout: float
+    verify: str | bool = True
 
 
 class OutboundRefused(Exception):
@@ -64,12 +75,13 @@ def _location(answer: requests.Response) -> str | None:
     return urljoin(answer.url, target) if target else None
 
 
-def get(url: str, timeout: float, headers: dict[str, str] | None = None) -> requests.Response:
+def get(url: str, timeout: float, headers: dict[str, str] | None = None, verify: str | bool = True
+        ) -> requests.Response:
     """GET ``url``, following up to :data:`MAX_REDIRECTS` redirects that stay on loopback."""
     check_loopback(url)
     with _session() as session:
         for _ in range(MAX_REDIRECTS + 1):
-            answer = session.get(url, headers=headers, timeout=timeout, allow_redirects=False)
+            answer = session.get(url, headers=headers, timeout=timeout, allow_redirects=False, verify=verify)
             target = _location(answer)
             if target is None:
                 return answer
@@ -81,11 +93,11 @@ def get(url: str, timeout: float, headers: dict[str, str] | None = None) -> requ
     raise OutboundRefused(f"{url}: more than {MAX_REDIRECTS} redirects")
 
 
-def post(url: str, timeout: float, **kwargs: Any) -> requests.Response:
+def post(url: str, timeout: float, verify: str | bool = True, **kwargs: Any) -> requests.Response:
     """POST to ``url``; a redirect answer is refused, never followed (it would re-send the body)."""
     check_loopback(url)
     with _session() as session:
-        answer = session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+        answer = session.post(url, timeout=timeout, allow_redirects=False, verify=verify, **kwargs)
     target = _location(answer)
     if target is not None:
         raise OutboundRefused(f"{url} answered a redirect (HTTP {answer.status_code}) to {target}; "
@@ -93,4 +105,4 @@ def post(url: str, timeout: float, **kwargs: Any) -> requests.Response:
     return answer
 
 
-__all__ = ["LOOPBACK_HOSTS", "MAX_REDIRECTS", "OutboundRefused", "check_loopback", "get", "is_loopback_url", "post"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_REDIRECTS", "OutboundRefused", "Reach", "check_loopback", "get", "is_loopback_url", "post"]

@@ -23,6 +23,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.cachedir import cache_root
+
 _SMALL_PRIMES = [p for p in range(3, 5000) if all(p % d for d in range(2, int(p**0.5) + 1))]
 _E = 65537
 
@@ -71,12 +73,8 @@ def _prime(bits: int, rng: random.Random) -> int:
 
 def key_cache_dir() -> Path | None:
     """Where seeded keys are kept between processes, or None when the cache is off."""
-    explicit = os.environ.get("COGNITO_HARNESS_CACHE", "")
-    if explicit.lower() == "off":
-        return None
-    if explicit:
-        return Path(explicit) / "seeded-keys"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cognito-harness" / "seeded-keys"
+    root = cache_root()
+    return root / "seeded-keys" if root is not None else None
 
 
 def _cached(path: Path) -> rsa.RSAPrivateKey | None:

@@ -1,6 +1,7 @@
-"""The one place that signs tokens.
+"""The one place that signs tokens (and the one certificate a pool key vouches for).
 
-Real tokens are RS256 JWS signed by a pool key through PyJWT. The forging
+Real tokens are RS256 JWS signed by a pool key through PyJWT. :func:`self_signed_certificate` wraps a
+pool key in the X.509 certificate GetSigningCertificate returns. The forging
 helpers build deliberately wrong tokens (alg none, HS256 keyed with the public
 key, foreign keys, arbitrary headers) for negative tests; PyJWT refuses to
 make some of these, so they are assembled here by hand, in one place.
@@ -11,11 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import jwt
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
 
 from harness.encoding import b64url
 from harness.engine.keys import SigningKey
@@ -58,6 +62,25 @@ def forge(
     else:
         raise ValueError("forge needs rsa_key, hmac_secret or signature")
     return f"{signing_input}.{b64url(sig)}"
+
+
+def self_signed_certificate(key: SigningKey, common_name: str, not_before: float, years: int) -> bytes:
+    """The DER of an X.509 certificate for ``key``, issued to and by ``CN=common_name``, signed by the key
+    itself (RSA PKCS#1 v1.5, SHA-256): the same key, dates and name give the same bytes (the serial
+    number is derived from the kid)."""
+    start = datetime.fromtimestamp(int(not_before), tz=timezone.utc)
+    end_year = min(start.year + years, 9999)  # the clock's range ends with year 9999
+    try:
+        end = start.replace(year=end_year)
+    except ValueError:  # 29 February, in a year without one
+        end = start.replace(year=end_year, day=28)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    serial = int.from_bytes(hashlib.sha256(key.kid.encode()).digest()[:19], "big") or 1
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key)
+                   .serial_number(serial).not_valid_before(start).not_valid_after(end)
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .sign(key.private_key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.DER)
 
 
 def jwe_shaped(blob: str) -> str:

@@ -60,6 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMAT = "cognito-harness/snapshot"
 FORMAT_VERSION = 1
+LOCAL_SETTINGS = ("public_url", "outbound_ca")
+"""Settings of this machine and process (where it listens, which CA it trusts): never in a snapshot."""
 TOP_LEVEL = ("format", "format_version", "harness_version", "secrets", "settings", "clock", "ids", "pools",
              "mailbox", "faults", "events", "identity")
 IDENTITY_KEYRING = "cognito-identity"  # the identity service's keyring label (Backend.new_keyring)
@@ -117,7 +119,7 @@ def _document(c: Capture) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "harness_version": __version__,
         "secrets": c.secrets,
-        "settings": {k: v for k, v in encode(c.settings).items() if k != "public_url"},
+        "settings": {k: v for k, v in encode(c.settings).items() if k not in LOCAL_SETTINGS},
         "clock": {"mode": c.clock.mode, "now": c.clock.now, "offset": c.clock.offset},
         "ids": {"seed": c.seed, "rng": list(c.rng)},
         "pools": c.pools,
@@ -331,7 +333,7 @@ def _check(backend: Backend, data: Any) -> _Restored:
     except ClockRangeError as exc:
         raise SnapshotError("clock", str(exc)) from None
     ids_raw = _member(data, "ids", dict, "")
-    settings_raw = {k: v for k, v in _member(data, "settings", dict, "").items() if k != "public_url"}
+    settings_raw = {k: v for k, v in _member(data, "settings", dict, "").items() if k not in LOCAL_SETTINGS}
     mailbox_raw = _member(data, "mailbox", dict, "")
     faults_raw = _member(data, "faults", dict, "")
     events_raw = _member(data, "events", dict, "")
@@ -340,7 +342,7 @@ def _check(backend: Backend, data: Any) -> _Restored:
     events = _items(Event, events_raw.get("log"), "events.log")
     identity_pools, identity_credentials, identity_keyring = _decode_identity(backend, data.get("identity", NO_IDENTITY))
     return _Restored(
-        settings=dataclass_members(type(backend.settings), settings_raw, "settings", skip=("public_url",)),
+        settings=dataclass_members(type(backend.settings), settings_raw, "settings", skip=LOCAL_SETTINGS),
         clock=clock,
         seed=_counter(ids_raw, "seed", "ids.", 0),
         rng=_decode_rng(ids_raw.get("rng")),

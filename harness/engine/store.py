@@ -31,6 +31,7 @@ from harness.engine.identity.models import IdentityState
 from harness.engine.keys import KeyRing
 from harness.engine.messaging import Mailbox
 from harness.engine.models import UserPool
+from harness.engine import outbound
 from harness.engine.passwords import ProvenPasswords
 from harness.engine.ops import load_operations
 from harness.engine.rsakeys import rsa_key_from_seed
@@ -46,6 +47,7 @@ class Settings:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     public_url: str = "http://127.0.0.1:9229"  # where this emulator is reachable (issuer, JWKS)
+    outbound_ca: str | None = None  # a CA bundle the outbound calls trust (serve --tls: the machine CA + public)
     daily_email_limit: int | None = None  # COGNITO_DEFAULT quota; None = unlimited
     seeded_keys: bool = False  # derive RSA keys from the seed (reproducible tokens)
 
@@ -184,6 +186,10 @@ class Backend:
         if self.settings.seeded_keys:
             return rsa_key_from_seed(f"{self.seed}:{label}")
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def outbound_reach(self) -> outbound.Reach:
+        """How the pool calls external IdPs: their timeout, and the CAs it trusts."""
+        return outbound.Reach(self.idps.client_timeout, self.settings.outbound_ca or True)
 
     def issuer(self, pool: UserPool) -> str:
         if pool.issuer_mode == "aws":

@@ -38,7 +38,7 @@ from _pytest.outcomes import Skipped
 
 from harness.reports import evidence_summary, printable
 from harness.results import CheckResult, RunResult, Verdict
-from harness.runner.scenario import PROFILES, SEVERITIES, Scenario, SelectionError
+from harness.runner.scenario import PROFILES, SEVERITIES, Scenario, SelectionError, load_catalogue
 
 TOP = "cognito-harness"
 
@@ -122,7 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
     expected: dict[str, str] = {}
     if config.getoption("cognito_expected_failures"):
         try:
-            expected = engine.load_expected_failures(config.getoption("cognito_expected_failures"))
+            expected = engine.load_expected_failures(config.getoption("cognito_expected_failures"), load_catalogue())
         except engine.ExpectedFailuresError as exc:
             raise pytest.UsageError(f"--cognito-expected-failures: {exc}") from None
     seed = config.getoption("cognito_seed", None)

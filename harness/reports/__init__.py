@@ -34,6 +34,16 @@ def family_counts(result: RunResult) -> dict[str, dict[str, int]]:
     return out
 
 
+def skip_groups(result: RunResult) -> dict[str, list[str]]:
+    """{reason: [check id, ...]} of the SKIPs, in first-seen order: on a backend without the control plane
+    the checks it cannot run share one reason per thing they need ("needs the control plane: virtual clock")."""
+    out: dict[str, list[str]] = {}
+    for check in result.results:
+        if check.verdict is Verdict.SKIP:
+            out.setdefault(check.reason, []).append(check.check_id)
+    return out
+
+
 def trim(text: str, limit: int = TEXT_LIMIT) -> str:
     """Keep the start of long text and say how much was cut."""
     if len(text) <= limit:
@@ -152,6 +162,7 @@ __all__ = [
     "evidence_summary",
     "failure_lines",
     "family_counts",
+    "skip_groups",
     "printable",
     "step_lines",
     "strict_json",

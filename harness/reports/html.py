@@ -3,7 +3,8 @@
 What a reader sees, top to bottom: the run header (target, seed, profile,
 backend, time, verdict counts), a summary table by family, filter buttons
 (All / FAIL / SKIP / ERROR / PASS), then per family each check as a collapsible
-block: for FAIL and ERROR the expected and actual behaviour, the requirement,
+block (FAIL and ERROR unfolded, PASS and SKIP folded until clicked or "expand
+all"): for FAIL and ERROR the expected and actual behaviour, the requirement,
 the remediation and a reproduction line; for SKIP the reason; then the timeline
 of steps with their requests and responses, decoded token headers and claims,
 emulator events, logs and notes.
@@ -25,7 +26,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from harness.reports import VERDICTS, as_text, family_counts, printable, to_json, trim
+from harness.reports import VERDICTS, as_text, family_counts, printable, skip_groups, to_json, trim
 from harness.results import CheckResult, Evidence, RunResult, StepRecord, Verdict
 
 BODY_LIMIT = 20_000  # characters of one body shown in the page
@@ -251,6 +252,10 @@ def _finding(check: CheckResult) -> str:
     return f'<dl class="finding {_e(check.verdict.value)}">{cells}</dl>'
 
 
+OPEN_VERDICTS = (Verdict.FAIL, Verdict.ERROR)
+"""Checks shown unfolded when the report opens: what a reader came for (PASS and SKIP stay folded)."""
+
+
 def _check(check: CheckResult) -> str:
     accepted = '<span class="tag accepted">expected failure</span>' if check.expected_failure else ""
     steps = "".join(_step(s) for s in check.steps)
@@ -258,9 +263,10 @@ def _check(check: CheckResult) -> str:
                 else '<p class="empty">(no steps recorded)</p>')
     evidence = "".join(_evidence(ev) for ev in check.evidence)
     evidence_html = f"<h4>Evidence</h4>{evidence}" if evidence else ""
+    opened = " open" if check.verdict in OPEN_VERDICTS else ""
     return (
         f'<details class="check" id="check-{_e(check.check_id)}" data-verdict="{_e(check.verdict.value)}" '
-        f'data-family="{_e(check.family)}"><summary><span class="badge {_e(check.verdict.value)}">'
+        f'data-family="{_e(check.family)}"{opened}><summary><span class="badge {_e(check.verdict.value)}">'
         f'{_e(check.verdict.value)}</span><code class="check-id">{_e(check.check_id)}</code>'
         f'<span class="title">{_e(check.title)}</span>{accepted}<span class="tag">{_e(check.severity)}</span>'
         f'<span class="tag">{_e(check.profile)}</span><span class="tag">{_e(f"{check.duration_s:.2f}s")}</span>'
@@ -296,6 +302,18 @@ def _header(result: RunResult) -> str:
             f'<div class="counts">{boxes}</div></header>')
 
 
+def _skips(result: RunResult) -> str:
+    """The skipped checks grouped by reason (on a backend: what of the control plane each group needs)."""
+    groups = skip_groups(result)
+    if not groups:
+        return ""
+    backend = result.header.backend
+    where = "" if backend in ("", "emulator") else f" on backend {backend}"
+    items = "".join(f"<li>{_e(reason)} ({len(ids)}): <code>{_e(', '.join(ids))}</code></li>"
+                    for reason, ids in groups.items())
+    return f'<h3>Skipped{_e(where)}, by reason</h3><ul id="skipped-by-reason">{items}</ul>'
+
+
 def _summary(result: RunResult) -> str:
     rows = []
     for family, row in family_counts(result).items():
@@ -316,7 +334,7 @@ def _summary(result: RunResult) -> str:
             f'<p class="finding" id="stale">Stale expected-failure entries (these checks no longer fail; '
             f"remove them from the file): <code>{_e(ids)}</code></p>"
         )
-    return f'<section id="summary"><h2>Summary by family</h2>{table}{stale}</section>'
+    return f'<section id="summary"><h2>Summary by family</h2>{table}{stale}{_skips(result)}</section>'
 
 
 def _checks(result: RunResult) -> str:

@@ -30,7 +30,8 @@ Schema ``cognito-harness-report/1`` (UTF-8, one JSON object)::
         "failed": [check id, ...],            # FAIL not accepted by expected-failures
         "accepted_failures": {check id: comment},
         "errors": [check id, ...],
-        "skipped": {check id: reason}
+        "skipped": {check id: reason},
+        "skipped_by_reason": {reason: [check id, ...]}   # e.g. what a backend without the control plane lacks
       }
     }
 
@@ -46,7 +47,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.reports import VERDICTS, family_counts, strict_json
+from harness.reports import VERDICTS, family_counts, skip_groups, strict_json
 from harness.results import RunResult, Verdict
 
 SCHEMA = "cognito-harness-report/1"
@@ -73,6 +74,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         },
         "errors": [c.check_id for c in result.results if c.verdict is Verdict.ERROR],
         "skipped": {c.check_id: c.reason for c in result.results if c.verdict is Verdict.SKIP},
+        "skipped_by_reason": skip_groups(result),
     }
 
 

@@ -4,35 +4,43 @@
   plane. Before every scenario the emulator is reset to the run seed and the
   pool definition is loaded again, so ids, keys and users are the same whatever
   ran before, and the app's env (pool id, client id) stays valid all run long.
-* :class:`RemoteBackend` (``--backend URL``): moto server, LocalStack or a real
-  pool. There is no control plane: the pool is created once per run through
-  the cognito-idp API in the spec's shape, scenarios get fresh seeded users, and scenarios that
-  need the control plane are skipped with the reason.
+* :class:`RemoteBackend` (``--backend URL``): moto server, LocalStack, another
+  ``cognito-harness serve`` or a real pool. There is no control plane: the
+  pool is created once per run through the cognito-idp API in the spec's
+  shape (with the default chain's credentials: harness/runner/credentials.py),
+  its issuer and JWKS are discovered (harness/runner/discovery.py), scenarios
+  get fresh seeded users, scenarios that need the control plane are skipped
+  with the reason, and every pool the run created is deleted when it stops
+  (unless ``keep``). A backend that cannot be reached, refuses the
+  credentials or cannot make the pool raises :class:`BackendUnavailable`
+  before any check runs.
 """
 
 from __future__ import annotations
 
-import copy
+import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from botocore import xform_name
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.control import Control
 from harness.coordinates import PoolCoordinates, hosted_ui_url
 from harness.fake_idps import FakeIdPs
 from harness.pooldef.shape import PoolShape
-from harness.pooldef.build import (DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError, PoolHandle, build_pool,
-                             create_pool_params, default_pool_path, inline_layout, layered, mfa_config_params,
-                             read_definition, with_custom_attributes)
+from harness.pooldef.build import DEFAULT_APP_CLIENT, ClientHandle, PoolDefinitionError
 from harness.results import Evidence
-from harness.runner.spec import TargetSpec
-from harness.runner.spec_triggers_model import TriggerBinding
+from harness.runner.credentials import CredentialSource, CredentialsError, chain_region, credential_session
+from harness.runner.discovery import Discovery, DiscoveryError, discover
+from harness.runner.foreign import probe_params, unsupported
+from harness.runner.pool_plan import PoolPlan
 from harness.runner.trigger_bindings import BoundTriggers
 from harness.runner.users import scenario_seed
-from harness.server import ONE_ATTEMPT, TEST_CREDENTIALS, Emulator
+from harness.server import ONE_ATTEMPT, Emulator
 
 APP_CLIENT = DEFAULT_APP_CLIENT
 OTHER_CLIENT = "other-app"
@@ -43,89 +51,9 @@ class BackendError(RuntimeError):
     """The pool backend could not be prepared (unreachable, rejected the definition): ERROR."""
 
 
-@dataclass
-class PoolPlan:
-    """The pool a run needs, from the spec: tenancy groups, the tenant attribute, two app clients."""
-
-    name: str = "harness-target"
-    groups: list[str] = field(default_factory=list)
-    custom_attributes: list[str] = field(default_factory=list)
-    definition: dict[str, Any] | None = None  # the definition as built (describe() fills it)
-    definition_path: str | None = None
-    client: str | None = None
-    inline: dict[str, Any] | None = None  # the spec's own [pool] keys, when it describes the pool inline
-    inline_source: str = ""  # "<spec file> [pool]", for errors
-    aws_endpoints: bool = False  # AWS endpoint mode: the pool's issuer is https://cognito-idp.<region>.amazonaws.com/<id>
-    triggers: tuple[TriggerBinding, ...] = ()  # the spec's [triggers.*]: the app's functions, bound to the pool
-    spec_dir: str = ""
-
-    @classmethod
-    def for_spec(cls, spec: TargetSpec) -> PoolPlan:
-        t = spec.tenancy
-        groups: list[str] = []
-        for tenant in t.tenants:
-            for g in (t.member_group_for(tenant), t.admin_group_for(tenant)):
-                if g and g not in groups:
-                    groups.append(g)
-        attrs = sorted({name for tenant in t.tenants for name in t.grants(tenant, admin=True)[1]})
-        path = spec.pool_definition_path()
-        return cls(groups=groups, custom_attributes=attrs, definition_path=str(path) if path else None,
-                   client=spec.pool.client, inline=spec.pool.inline, inline_source=f"{spec.path} [pool]",
-                   aws_endpoints=spec.aws.endpoints, triggers=tuple(spec.triggers.bindings.values()),
-                   spec_dir=str(spec.spec_dir))
-
-    def path(self) -> str:
-        """Where the definition comes from: the spec's inline [pool] (over a file it names), a definition
-        file, or the bundled one."""
-        if self.inline is not None:
-            return f"{self.definition_path} + {self.inline_source}" if self.definition_path else self.inline_source
-        return self.definition_path or str(default_pool_path())
-
-    def definition_data(self) -> dict[str, Any]:
-        """The definition (file layout, or the inline [pool] layout) with the tenancy attributes it lacks added.
-
-        The spec's tenancy may keep the tenant in a custom attribute
-        (``custom:tenant_id``); a pool without it would refuse every tenant
-        user, so it is added to the schema (String, mutable), whatever the backend.
-        """
-        if self.inline is None:
-            data = read_definition(self.path())
-        else:
-            base = inline_layout(read_definition(self.definition_path)) if self.definition_path else {}
-            data = layered(base, copy.deepcopy(self.inline))
-        return with_custom_attributes(data, self.custom_attributes, inline=self.inline is not None)
-
-    def load(self, backend: Any, issuer: str | None = None) -> PoolHandle:
-        """Build the pool in an emulator engine backend (the definition's errors name its file or the spec)."""
-        return build_pool(backend, self.definition_data(), self.path(), issuer=issuer, inline=self.inline is not None)
-
-    def create_params(self) -> dict[str, Any]:
-        """CreateUserPool's parameters for a foreign backend: the same shape, policy and schema as the emulator's."""
-        params = create_pool_params(self.definition_data(), self.path(), inline=self.inline is not None)
-        params["PoolName"] = self.name
-        return params
-
-    def mfa_params(self) -> dict[str, Any] | None:
-        """SetUserPoolMfaConfig's parameters for a foreign backend (the definition's mfa and mfa_factors), or None."""
-        return mfa_config_params(self.definition_data(), self.path(), inline=self.inline is not None)
-
-    def describe(self) -> dict[str, Any]:
-        """What the run header records as the pool definition (the emulator builds all of it; a foreign
-        backend gets its pool settings and schema, with the run's own clients and the tenancy groups)."""
-        if self.definition is None:
-            try:
-                self.definition = self.definition_data()
-            except Exception:  # noqa: BLE001 - reported when the pool is loaded
-                self.definition = {}
-        return {
-            "path": self.path(),
-            "definition": self.definition,
-            "client": self.client,
-            "inline": self.inline is not None,
-            "tenancy_groups": list(self.groups),
-            "custom_attributes": list(self.custom_attributes),
-            "triggers": {b.trigger: b.describe() for b in self.triggers},
-        }
+class BackendUnavailable(BackendError):
+    """A foreign backend that cannot serve the run at all (unreachable, bad URL or credentials, refused the
+    pool): one error naming the URL, exit 2, before any check runs."""
 
 
 def _client_params(pool_id: str, name: str) -> dict[str, Any]:
@@ -140,16 +68,20 @@ def _client_params(pool_id: str, name: str) -> dict[str, Any]:
     }
 
 
-def provision(idp: Any, plan: PoolPlan) -> tuple[str, dict[str, dict[str, Any]]]:
+def provision(idp: Any, plan: PoolPlan, created: list[str] | None = None) -> tuple[str, dict[str, dict[str, Any]]]:
     """Create the run's pool through the cognito-idp API in the spec's shape; returns (pool_id, clients by name).
 
     The pool gets the definition's settings (username attributes or aliases,
     case sensitivity, verification, recovery, password policy, custom
     attributes and the tenancy's), so the users the checks make fit it as
-    they fit the emulator's; the clients and groups are the run's own.
+    they fit the emulator's; the clients and groups are the run's own. The
+    pool id goes into ``created`` as soon as it exists, so a failure further
+    on still leaves it to be deleted.
     """
     pool = idp.create_user_pool(**plan.create_params())["UserPool"]
     pool_id = pool["Id"]
+    if created is not None:
+        created.append(pool_id)
     mfa = plan.mfa_params()
     if mfa is not None:  # TOTP and email MFA cannot be turned on by CreateUserPool
         idp.set_user_pool_mfa_config(UserPoolId=pool_id, **mfa)
@@ -170,6 +102,9 @@ class PoolBackend:
     idp: Any = None
     cognito_identity: Any = None  # boto3 cognito-identity client, where the backend has identity pools
 
+    jwks: dict[str, Any] | None = None  # the pool's public keys, where bent tokens are made without the control plane
+    foreign = False  # another endpoint than the in-process emulator: a failure to start is BackendUnavailable
+
     def fake_idps(self) -> FakeIdPs | None:
         """The fake external IdPs the pool can federate with (only the in-process emulator has them)."""
         return None
@@ -179,6 +114,17 @@ class PoolBackend:
 
     def start(self) -> None: ...
     def stop(self) -> None: ...
+
+    def notes(self) -> list[str]:
+        """What the run should tell about the backend (credentials used, issuer found, pools kept or deleted)."""
+        return []
+
+    def track_pool(self, pool_id: str) -> None:
+        """A check made another pool (CreateUserPool): a backend that keeps state past the run deletes it too."""
+
+    def lacks(self, operation: str) -> str | None:
+        """Why the backend cannot do ``operation`` (a foreign backend's gap), or None."""
+        return None
 
     def target_env(self) -> dict[str, str]:
         """Variables the launched app receives from the backend (the run directory its triggers share)."""
@@ -304,57 +250,154 @@ class EmulatorBackend(PoolBackend):
 
 
 class RemoteBackend(PoolBackend):
-    """Another cognito-idp endpoint (moto server, LocalStack, a real pool): no control plane."""
+    """Another cognito-idp endpoint (moto server, LocalStack, ``serve``, a real pool): no control plane.
 
-    def __init__(self, url: str, plan: PoolPlan, region: str = DEFAULT_REGION) -> None:
+    ``start`` checks the URL and the credentials (one ListUserPools call);
+    the first ``prepare`` makes the pool and discovers its issuer; ``stop``
+    deletes every pool the run made (``keep``: leaves them, and says so).
+    Pools the run did not make are never touched.
+    """
+
+    foreign = True
+
+    def __init__(self, url: str, plan: PoolPlan, region: str | None = None, keep: bool = False) -> None:
         super().__init__()
         self.url = url.rstrip("/")
         self.name = self.url
         self.plan = plan
-        self.region = region
+        self.region = region or region_of(self.url)
+        self.keep = keep
+        self.created: list[str] = []  # pool ids this run made, in order
+        self.credentials: CredentialSource | None = None
+        self.discovery: Discovery | None = None
+        self._notes: list[str] = []
         self._coords: PoolCoordinates | None = None
+        self._gaps: dict[str, str | None] = {}
 
     def start(self) -> None:
-        import boto3  # third-party, deliberately lazy: only a remote backend needs its own client (start-up time)
+        try:
+            session, self.credentials = credential_session(self.url, self.region)
+        except CredentialsError as exc:
+            raise BackendUnavailable(f"backend {self.url}: {exc}") from None
+        self.idp = session.client("cognito-idp", endpoint_url=self.url,
+                                  config=Config(retries=ONE_ATTEMPT, connect_timeout=5, read_timeout=15))
+        self._notes.append(f"backend {self.url}: region {self.region}, credentials from "
+                           f"{self.credentials.describe()}")
+        try:
+            self.idp.list_user_pools(MaxResults=1)
+        except ClientError as exc:
+            if _code(exc) != "AccessDeniedException":  # valid credentials without ListUserPools: go on
+                raise BackendUnavailable(f"backend {self.url} refused the run's credentials "
+                                         f"({self.credentials.describe()}): {_aws_error(exc)}") from None
+        except BotoCoreError as exc:  # connection refused, DNS, TLS, timeouts
+            raise BackendUnavailable(f"backend {self.url} cannot be reached: {exc}") from None
 
-        self.idp = boto3.client("cognito-idp", endpoint_url=self.url, region_name=self.region,
-                                config=Config(retries=ONE_ATTEMPT, connect_timeout=5, read_timeout=15),
-                                **TEST_CREDENTIALS)
+    def target_env(self) -> dict[str, str]:
+        return self.credentials.app_env() if self.credentials is not None else {}
 
     def prepare(self, seed: int, scenario_id: str | None = None) -> PoolCoordinates:
-        """The pool is made once per run; scenarios differ by their seeded users."""
+        """The pool is made (and its issuer discovered) once per run; scenarios differ by their seeded users."""
         if self._coords is not None:
             return self._coords
         try:
-            pool_id, clients = provision(self.idp, self.plan)
-        except Exception as exc:  # botocore EndpointConnectionError, ClientError...
-            raise BackendError(f"backend {self.url} could not create the pool: {type(exc).__name__}: {exc}") from None
+            pool_id, clients = provision(self.idp, self.plan, self.created)
+        except ClientError as exc:
+            raise BackendUnavailable(f"backend {self.url} could not create the run's pool: {_aws_error(exc)}") from None
+        except BotoCoreError as exc:
+            raise BackendUnavailable(f"backend {self.url} could not create the run's pool: {exc}") from None
         app = clients[APP_CLIENT]
+        try:
+            self.discovery = discover(self.idp, self.url, pool_id, app["ClientId"], self.pool_shape(pool_id))
+        except (DiscoveryError, ClientError, BotoCoreError) as exc:
+            raise BackendUnavailable(f"backend {self.url}: {exc}") from None
+        self.jwks = self.discovery.jwks
+        region = pool_id.split("_", 1)[0] if _REGION.fullmatch(pool_id.split("_", 1)[0]) else self.region
+        self._notes.append(f"backend {self.url}: made pool {pool_id} (clients {', '.join(clients)}); "
+                           f"{self.discovery.describe()}")
         self._coords = PoolCoordinates(
-            region=self.region,
+            region=region,
             pool_id=pool_id,
             client_id=app["ClientId"],
             client_secret=app.get("ClientSecret") or "",
-            issuer=f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}",
-            jwks_url=f"{self.url}/{pool_id}/.well-known/jwks.json",
+            issuer=self.discovery.issuer,
+            jwks_url=self.discovery.jwks_uri,
             endpoint=self.url,
             domain=self.url,
             other_client_id=clients[OTHER_CLIENT]["ClientId"],
         )
         return self._coords
 
+    def track_pool(self, pool_id: str) -> None:
+        if pool_id and pool_id not in self.created:
+            self.created.append(pool_id)
 
-def make_backend(backend: str, plan: PoolPlan, seed: int) -> PoolBackend:
+    def lacks(self, operation: str) -> str | None:
+        """Asked once per operation: a call with placeholders (a token no pool issued) that any Cognito answers
+        with one of the operation's errors; a 5xx outside them means the backend does not implement it."""
+        if operation not in self._gaps:
+            coords = self.prepare(0)
+            try:
+                getattr(self.idp, xform_name(operation))(**probe_params(operation, coords.pool_id, coords.client_id))
+                self._gaps[operation] = None
+            except ClientError as exc:
+                self._gaps[operation] = unsupported(self.url, operation, exc)
+        return self._gaps[operation]
+
+    def stop(self) -> None:
+        """Delete every pool the run made, newest first (``keep``: list them instead); failures are noted."""
+        if self.idp is None:
+            return
+        for pool_id in reversed(self.created):
+            if self.keep:
+                self._notes.append(f"backend {self.url}: kept pool {pool_id} (--keep); delete it with: aws "
+                                   f"cognito-idp delete-user-pool --user-pool-id {pool_id} --endpoint-url {self.url}")
+                continue
+            try:
+                self.idp.delete_user_pool(UserPoolId=pool_id)
+                self._notes.append(f"backend {self.url}: deleted pool {pool_id}")
+            except (ClientError, BotoCoreError) as exc:
+                self._notes.append(f"backend {self.url}: could NOT delete pool {pool_id}: {exc}")
+        self.created = [] if not self.keep else self.created
+
+    def notes(self) -> list[str]:
+        """The notes since the last call (start: credentials; prepare: the pool and its issuer; stop: cleanup)."""
+        out, self._notes = self._notes, []
+        return out
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_AWS_HOST = re.compile(r"cognito-idp(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?")
+
+
+def region_of(url: str) -> str:
+    """The region of an AWS endpoint URL (``cognito-idp.<region>.amazonaws.com``), else the chain's
+    configured region, else us-east-1."""
+    match = _AWS_HOST.fullmatch((urlsplit(url).hostname or "").lower())
+    return match.group(1) if match else (chain_region() or DEFAULT_REGION)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _aws_error(exc: ClientError) -> str:
+    """The AWS error as AWS words it: ``Code: Message``."""
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', '?')}: {error.get('Message', '') or exc}"
+
+
+def make_backend(backend: str, plan: PoolPlan, seed: int, keep: bool = False) -> PoolBackend:
     if backend in ("", "emulator"):
         return EmulatorBackend(plan, seed)
-    if not backend.startswith(("http://", "https://")):
-        raise BackendError(f"--backend must be 'emulator' or an http(s) URL of a cognito-idp endpoint, got {backend!r}")
+    if not backend.startswith(("http://", "https://")) or not urlsplit(backend).hostname:
+        raise BackendUnavailable(f"--backend must be 'emulator' or an http(s) URL of a cognito-idp endpoint, "
+                                 f"got {backend!r}")
     if plan.aws_endpoints:
-        raise BackendError(f"the spec turns on [aws].endpoints, which serves the emulator's pool at the AWS host names; "
-                           f"--backend {backend} is another cognito-idp endpoint: run with the emulator backend, or "
-                           "turn [aws].endpoints off and give the app that backend's URLs")
-    return RemoteBackend(backend, plan)
+        raise BackendUnavailable(f"the spec turns on [aws].endpoints, which serves the emulator's pool at the AWS "
+                                 f"host names; --backend {backend} is another cognito-idp endpoint: run with the "
+                                 "emulator backend, or turn [aws].endpoints off and give the app that backend's URLs")
+    return RemoteBackend(backend, plan, keep=keep)
 
 
-__all__ = ["BackendError", "EmulatorBackend", "PoolBackend", "PoolPlan", "RemoteBackend", "make_backend",
-           "provision", "APP_CLIENT", "OTHER_CLIENT"]
+__all__ = ["BackendError", "BackendUnavailable", "EmulatorBackend", "PoolBackend", "PoolPlan", "RemoteBackend",
+           "make_backend", "provision", "region_of", "APP_CLIENT", "OTHER_CLIENT"]

@@ -15,6 +15,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from botocore import xform_name
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.audit import AuditReport, audit_identity_pool, definition_of_spec_pool
@@ -25,9 +26,12 @@ from harness.fake_idps import FakeIdPs
 from harness.pooldef.shape import PoolShape
 from harness.protocol import operation_model
 from harness.results import Evidence, StepRecord
+from harness.runner.expectations import Expectations
+from harness.runner.foreign import POOL_KEY_NEEDED, NeedsPoolKey, bend, unsupported
+from harness.runner.foreign import foreign_jwk as attacker_jwk
 from harness.runner.identity import PoolIdentity
 from harness.runner.mfa import PoolMfa
-from harness.runner.scenario import Failure, Scenario, Skip
+from harness.runner.scenario import Failure, Scenario, Skip, control_plane_skip
 from harness.runner.token_view import Tokens, claims_of, decode_unverified
 from harness.runner.target import (
     HarnessError,
@@ -46,7 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.runner.spec import TargetSpec
 
 
-class ScenarioContext:
+class ScenarioContext(Expectations):
     """Steps, expectations and evidence for one scenario run."""
 
     def __init__(
@@ -78,6 +82,7 @@ class ScenarioContext:
         self._open: list[Evidence] | None = None
         self._event_mark = self.control.last_event() if self.control is not None else 0
         self.scratch: dict[str, Any] = {}
+        self._issued: dict[str, Tokens] = {}  # each user's latest tokens from sign_in (the app's client)
         self.mfa = PoolMfa(self)  # second factors: authenticator apps, codes, the pool's MFA challenges
         self.identity = PoolIdentity(self)  # the run's identity pool: credentials and their roles
 
@@ -89,9 +94,18 @@ class ScenarioContext:
         return self.backend.control
 
     def require_control_plane(self, what: str) -> Any:
+        """The control plane, or SKIP naming ``what`` of it the check needs ("virtual clock", "mailbox"...)."""
         if self.control is None:
-            raise Skip(f"{what} needs the emulator's control plane; backend {self.backend.name} has none")
+            raise Skip(control_plane_skip(what, self.backend.name))
         return self.control
+
+    def require_operations(self, *operations: str) -> None:
+        """SKIP when the backend does not implement one of ``operations`` (the app's calls, or the check's own,
+        would fail on the backend's gap rather than on the app)."""
+        for operation in operations:
+            gap = self.backend.lacks(operation)
+            if gap:
+                raise Skip(gap)
 
     @property
     def target(self) -> TargetClient:
@@ -110,7 +124,7 @@ class ScenarioContext:
         carry iat/exp in the pool's time, which is how "issued in the past" or
         "about to expire" tokens are made without sleeping.
         """
-        control = self.require_control_plane("moving the clock")
+        control = self.require_control_plane("virtual clock")
         with self.step(f"advance the pool clock by {seconds:g}s"):
             control.advance(seconds)
         return self.now()
@@ -176,7 +190,7 @@ class ScenarioContext:
     def events(self, type_: str | None = None, since: int | None = None, record: bool = True,
                **match: Any) -> list[dict[str, Any]]:
         """Emulator events since ``since`` (default: the scenario's start), recorded as evidence."""
-        control = self.require_control_plane("reading emulator events")
+        control = self.require_control_plane("the event log")
         found = control.events(type_, self._event_mark if since is None else since, self.pool.pool_id, **match)
         if record:
             self.add_evidence(Evidence("event", f"events {type_ or '*'} ({len(found)})",
@@ -227,7 +241,13 @@ class ScenarioContext:
         """Call a cognito-idp operation on the pool as it is: no step, no evidence, no UserPoolId filled in
         (a scenario's own bookkeeping, e.g. a refresh whose refusal it reports itself)."""
         method = getattr(self.idp, xform_name(operation))  # boto3 names: admin_set_user_mfa_preference
-        return method(**params)
+        try:
+            return method(**params)
+        except ClientError as exc:  # on a foreign backend, an operation it does not implement: SKIP, naming it
+            gap = unsupported(self.backend.name, operation, exc) if self.control is None else None
+            if gap:
+                raise Skip(gap) from None
+            raise
 
     def fake_idps(self, what: str) -> FakeIdPs:
         """The emulator's fake external IdPs; SKIP (naming ``what``) on a backend without them."""
@@ -240,6 +260,10 @@ class ScenarioContext:
     def foreign_key(self) -> rsa.RSAPrivateKey:
         """The attacker's RSA key: the one ``ctx.mint(sign_with="foreign")`` signs with (never published)."""
         return foreign_key(getattr(getattr(self.control, "backend", None), "seed", 0))
+
+    def foreign_jwk(self, kid: str) -> dict[str, str]:
+        """The attacker's public key as a JWK under ``kid`` (for jwk/jku/x5u injection), on any backend."""
+        return self.control.foreign_jwk(kid) if self.control is not None else attacker_jwk(kid)
 
     def api(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call a cognito-idp operation (API member names) on the pool, as a recorded step.
@@ -259,6 +283,8 @@ class ScenarioContext:
             self.note(f"cognito-idp {operation}", params=shown)
             response = self.raw_api(operation, **params)
             response.pop("ResponseMetadata", None)
+        if operation == "CreateUserPool":  # a pool of the check's own: the backend deletes it with the run's
+            self.backend.track_pool(response["UserPool"]["Id"])
         return response
 
     def user(self, *, groups: list[str] | tuple[str, ...] = (), attributes: dict[str, str] | None = None,
@@ -334,6 +360,8 @@ class ScenarioContext:
             if not auth:
                 raise HarnessError(f"sign-in of {user.username} returned a challenge: {result.get('ChallengeName')}")
             tokens = Tokens(auth["AccessToken"], auth["IdToken"], auth.get("RefreshToken"), auth.get("ExpiresIn", 0))
+            if client_id == self.pool.client_id:
+                self._issued[user.username] = tokens
             self.token_evidence(tokens.access_token, f"access token of {user.username}")
             self.token_evidence(tokens.id_token, f"ID token of {user.username}")
         return tokens
@@ -343,15 +371,29 @@ class ScenarioContext:
 
         The token type defaults to the one the app takes ([auth].token), so a
         forged token attacks what the app really verifies: an ID-token app gets
-        forged ID tokens (``token_use="access"`` asks for the other type).
+        forged ID tokens (``token_use="access"`` asks for the other type). On a
+        backend without the control plane a real token of the user is bent
+        instead (harness/runner/foreign.py); only the pool's own keys SKIP.
         """
-        control = self.require_control_plane("minting a token")
         kwargs.setdefault("client_id", self.pool.client_id)
         kwargs.setdefault("token_use", self.spec.auth.token)
-        token = control.mint(self.pool.pool_id, user.username, **kwargs)
+        if self.control is not None:
+            token = self.control.mint(self.pool.pool_id, user.username, **kwargs)
+        else:  # a foreign backend: bend a real token of the user; only the pool's own key cannot be had
+            token = self._bent(user, **kwargs)
         desc = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k not in ("client_id", "token_use"))
         self.token_evidence(token, title or f"minted token ({desc or 'as issued'})")
         return token
+
+    def _bent(self, user: TestUser, *, client_id: str, token_use: str, **kwargs: Any) -> str:
+        """``mint`` without the control plane (harness/runner/foreign.py): the user's real token, bent."""
+        if client_id != self.pool.client_id or self.backend.jwks is None:
+            raise Skip(control_plane_skip(f"{POOL_KEY_NEEDED} (a token for another client)", self.backend.name))
+        tokens = self._issued.get(user.username) or self.sign_in(user)
+        try:
+            return bend(tokens.get(token_use), self.backend.jwks, **kwargs)
+        except NeedsPoolKey:
+            raise Skip(control_plane_skip(POOL_KEY_NEEDED, self.backend.name)) from None
 
     def presented_token(self, tokens: Tokens) -> str:
         """The token the app expects per [auth].token (access, or ID for apps that take ID tokens)."""
@@ -410,62 +452,7 @@ class ScenarioContext:
         self._restart_before_next_check(reason)
         self.note(f"the target is restarted before the next check ({reason})")
 
-    # --- expectations --------------------------------------------------------------------------
-
-    def expect_allowed(self, response: TargetResponse, because: str) -> TargetResponse:
-        with self.step(f"expect {response.name} allowed: {because}"):
-            return self._expect_allowed(response, because)
-
-    def expect_denied(self, response: TargetResponse, because: str) -> TargetResponse:
-        with self.step(f"expect {response.name} denied: {because}"):
-            return self._expect_denied(response, because)
-
-    def expect_refused(self, response: TargetResponse, because: str) -> TargetResponse:
-        """A malformed or oversized token is refused: any 4xx or 3xx will do; a 2xx or a 5xx fails.
-
-        Refusing such input happens at many layers, each with its own status:
-        the framework (400), the verifier (401/403), the server's limits (413,
-        414, 431: Node answers 431 to a 20 KB header before the app runs) or a
-        redirect to a login page. Only accepting it, or crashing on it, is wrong.
-        """
-        with self.step(f"expect {response.name} refused (any 3xx/4xx): {because}"):
-            if response.server_error:
-                raise Failure(f"{because}: the app crashed (5xx) instead of refusing",
-                              expected=f"{response.name} refused (any 3xx or 4xx), never 5xx",
-                              actual=response.summary())
-            if response.allowed or not 300 <= response.status < 500:
-                raise Failure(f"{because}: the app accepted it",
-                              expected=f"{response.name} refused (any 3xx or 4xx)", actual=response.summary())
-            return response
-
-    def _expect_allowed(self, response: TargetResponse, because: str) -> TargetResponse:
-        if not response.allowed:
-            raise Failure(
-                f"{because}: the app " + ("crashed (5xx)" if response.server_error else "refused it"),
-                expected=f"{response.name} allowed (HTTP {_codes(response.spec.allowed)})",
-                actual=response.summary(),
-            )
-        return response
-
-    def _expect_denied(self, response: TargetResponse, because: str) -> TargetResponse:
-        if response.server_error:
-            raise Failure(
-                f"{because}: the app crashed (5xx) instead of refusing",
-                expected=f"{response.name} denied (HTTP {_codes(response.spec.denied)}), never 5xx",
-                actual=response.summary(),
-            )
-        if not response.denied:
-            verb = "accepted" if response.allowed else "did not refuse"
-            raise Failure(
-                f"{because}: the app {verb} it",
-                expected=f"{response.name} denied (HTTP {_codes(response.spec.denied)})",
-                actual=response.summary(),
-            )
-        return response
-
-    def expect(self, condition: bool, message: str, expected: str = "", actual: str = "") -> None:
-        if not condition:
-            raise Failure(message, expected=expected, actual=actual)
+    # --- expectations (expect_allowed, expect_denied, expect_refused, expect: harness/runner/expectations.py) --
 
     def accepted_control(self, token: str, label: str = "positive control: the valid token is accepted") -> None:
         """The jwt_tool persistence check: the valid token still works (else the attack proves nothing).
@@ -489,10 +476,6 @@ class ScenarioContext:
         if found:
             self.evidence.append(Evidence("event", f"emulator events during {self.scenario.id} ({len(found)})",
                                           {"events": found}))
-
-
-def _codes(codes: list[int]) -> str:
-    return "/".join(str(c) for c in codes)
 
 
 __all__ = ["ScenarioContext", "TestUser", "Tokens", "UserFactory", "b64url", "b64url_decode", "claims_of",

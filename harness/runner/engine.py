@@ -5,7 +5,9 @@ The order of work for one run:
 1. select scenarios once (profile, ``-k``, ``--family``, or an exact id list), or
    take a selection the caller made (pytest mode selects at collection);
 2. start the pool backend and prepare the pool once (the coordinates the app
-   receives through its environment);
+   receives through its environment), before any sink is told anything: a
+   foreign backend that cannot serve the run raises BackendUnavailable (one
+   error, exit 2) instead of an ERROR per check;
 3. start the target (a launch failure makes every selected check ERROR with
    the address tried);
 4. for each scenario: SKIP when the spec lacks a needed request or the backend
@@ -15,7 +17,8 @@ The order of work for one run:
    it does not answer; run the scenario and turn its outcome into a verdict
    with steps and evidence. A target that stops answering a request of the
    check FAILs the check; one that cannot be brought up for it ERRORs it;
-5. stop the target and the backend, apply the expected-failures list.
+5. stop the target and the backend (a foreign one deletes the pools the run
+   made, also on Ctrl-C; --keep lists them), apply the expected-failures list.
 
 Every step is told to the run's sinks (harness/runner/sinks.py): the terminal
 printer, the report files.
@@ -23,25 +26,24 @@ printer, the report files.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Sequence
 
 from harness.version import __version__
 from harness.awsendpoint.mode import AwsEndpointError, AwsEndpointMode
-from harness.runner.backends import BackendError, PoolBackend, PoolPlan, make_backend
+from harness.runner.backends import BackendError, BackendUnavailable, PoolBackend, PoolPlan, make_backend
 from harness.runner.context import ScenarioContext
 from harness.coordinates import PoolCoordinates
 from harness.runner.keeper import TargetKeeper
+from harness.runner.expected import (ExpectedFailuresError, accept_if_expected, apply_expected_failures,
+                                      check_known, load_expected_failures)
 from harness.runner.launcher import LaunchError, LaunchOverlay, ProcessTarget, make_target
 from harness.results import CheckResult, Evidence, RunHeader, RunResult, Verdict
-from harness.runner.scenario import Failure, Scenario, Skip, load_catalogue, select
+from harness.runner.scenario import Failure, Scenario, Skip, control_plane_skip, load_catalogue, select
 from harness.runner.sinks import RunSink
 from harness.runner.spec import TargetSpec, bundled_spec_path
 from harness.runner.specfile import validate_check_ids
@@ -64,57 +66,7 @@ class RunOptions:
     command: list[str] = field(default_factory=list)
     expected_failures: dict[str, str] = field(default_factory=dict)  # check id -> comment
     request_timeout: float = DEFAULT_TIMEOUT  # seconds without an answer before the target counts as hung
-
-
-class ExpectedFailuresError(ValueError):
-    """A bad expected-failures file (bad usage: exit 2)."""
-
-
-def load_expected_failures(path: str | Path) -> dict[str, str]:
-    """Check ids a team accepts as failing, with a comment each.
-
-    TOML: ``[[expected_failure]]`` tables with ``id`` and ``comment``, or a
-    top-level ``expected_failures = [...]`` list. JSON: a list of ids or of
-    ``{"id": ..., "comment": ...}`` objects (or ``{"expected_failures": [...]}``).
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExpectedFailuresError(f"{path}: cannot read the expected-failures file ({exc.strerror})") from None
-    data: Any
-    suffix = path.suffix.lower()
-    parsers = [json.loads] if suffix == ".json" else [tomllib.loads] if suffix == ".toml" else [json.loads, tomllib.loads]
-    errors = []
-    for parse in parsers:
-        try:
-            data = parse(text)
-            break
-        except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
-            errors.append(str(exc))
-    else:
-        raise ExpectedFailuresError(f"{path}: expected a TOML or JSON expected-failures file ({errors[-1]})")
-    if isinstance(data, dict):
-        entries = data.get("expected_failure", data.get("expected_failures"))
-        unknown = set(data) - {"expected_failure", "expected_failures"}
-        if unknown:
-            raise ExpectedFailuresError(f"{path}: unknown key {sorted(unknown)[0]!r}; expected 'expected_failure'")
-    else:
-        entries = data
-    if not isinstance(entries, list):
-        raise ExpectedFailuresError(f"{path}: expected a list of expected failures")
-    out: dict[str, str] = {}
-    for i, entry in enumerate(entries):
-        if isinstance(entry, str):
-            out[entry] = ""
-        elif isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            extra = set(entry) - {"id", "comment"}
-            if extra:
-                raise ExpectedFailuresError(f"{path}: entry {i + 1}: unknown key {sorted(extra)[0]!r}")
-            out[entry["id"]] = str(entry.get("comment", ""))
-        else:
-            raise ExpectedFailuresError(f"{path}: entry {i + 1}: expected a check id or a table with 'id'")
-    return out
+    keep: bool = False  # a foreign backend keeps the pools the run made (--keep); they are listed
 
 
 def reproduction(spec: TargetSpec, options: RunOptions, check_id: str) -> str:
@@ -177,16 +129,22 @@ class Runner:
     def run(self, chosen: Selection | None = None) -> RunResult:
         """Run ``chosen`` as it is, or select from the options when None.
 
-        Selecting raises SpecError (a [checks."ID"] naming no check) or SelectionError: bad usage.
+        Selecting raises SpecError (a [checks."ID"] naming no check) or SelectionError, and an expected
+        failure naming no check ExpectedFailuresError: bad usage.
+        Raises BackendUnavailable (a foreign backend that cannot serve the run: unreachable, bad URL or
+        credentials, pool refused) before any sink is told anything and any check runs.
         """
         chosen = chosen if chosen is not None else select_checks(self.spec, self.options)
-        catalogue, selection = chosen.catalogue, chosen.checks
+        check_known(self.options.expected_failures, chosen.catalogue)  # an unknown id: bad usage, nothing runs
+        selection = chosen.checks
         result = RunResult(header=self.header(selection))
+        started = time.monotonic()
+        backend_error = self._start_backend() if selection else None
         for sink in self.sinks:
             sink.run_started(result.header)
-        started = time.monotonic()
+        self._tell_backend_notes()
         try:
-            setup_error = self._setup() if selection else None
+            setup_error = (backend_error or self._setup()) if selection else None
             for s in selection:
                 for sink in self.sinks:
                     sink.check_started(s)
@@ -197,7 +155,7 @@ class Runner:
                     sink.check_finished(check)
         finally:
             self._teardown(result)
-        apply_expected_failures(result, self.options.expected_failures, catalogue)
+        apply_expected_failures(result, self.options.expected_failures)
         result.duration_s = round(time.monotonic() - started, 3)
         for sink in self.sinks:
             sink.run_finished(result)
@@ -205,16 +163,53 @@ class Runner:
 
     # --- setup and teardown --------------------------------------------------------------------
 
-    def _setup(self) -> str | None:
-        """Start backend and target; an error message (every check ERRORs with it) or None."""
+    def _start_backend(self) -> str | None:
+        """Start the backend and prepare the pool; an error message (every check ERRORs with it: a broken
+        definition) or None. A foreign backend that cannot serve the run raises BackendUnavailable, after
+        deleting whatever pool it made."""
         try:
-            self.backend = make_backend(self.options.backend, self.plan, self.options.seed)
+            self.backend = make_backend(self.options.backend, self.plan, self.options.seed, keep=self.options.keep)
             self.backend.start()
             self.coords = self.backend.prepare(self.options.seed)
+        except BackendUnavailable as exc:  # told as one error, with what the backend noted (credentials, cleanup)
+            raise self._unavailable(exc) from None
         except BackendError as exc:
             return str(exc)
-        except Exception as exc:  # noqa: BLE001 - an unreachable backend URL, a broken definition
-            return f"pool backend {self.options.backend} failed: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a broken definition, a bug: every check ERRORs with it
+            message = f"pool backend {self.options.backend} failed: {type(exc).__name__}: {exc}"
+            if self.backend is not None and self.backend.foreign:
+                raise self._unavailable(BackendUnavailable(message)) from None
+            return message
+        except BaseException:  # Ctrl-C while the pool is being made: delete what exists, then stop
+            self._stop_backend()
+            raise
+        return None
+
+    def _unavailable(self, exc: BackendUnavailable) -> BackendUnavailable:
+        """Stop a backend that cannot serve the run; the error, with what it noted (credentials, cleanup)."""
+        notes: list[str] = []
+        if self.backend is not None:
+            self.backend.stop()
+            notes = self.backend.notes()
+        return BackendUnavailable("\n".join([str(exc), *(f"  {note}" for note in notes)]))
+
+    def _stop_backend(self) -> None:
+        """Stop the backend (a foreign one deletes the pools the run made, or lists them with --keep)."""
+        if self.backend is not None:
+            try:
+                self.backend.stop()
+            finally:
+                self._tell_backend_notes()
+
+    def _tell_backend_notes(self) -> None:
+        if self.backend is not None:
+            for note in self.backend.notes():
+                for sink in self.sinks:
+                    sink.backend_note(note)
+
+    def _setup(self) -> str | None:
+        """Start the target (the backend is up); an error message (every check ERRORs with it) or None."""
+        assert self.backend is not None and self.coords is not None
         try:
             overlay = self._start_aws_endpoints(self.coords)
         except (AwsEndpointError, OSError) as exc:
@@ -251,17 +246,16 @@ class Runner:
             self.aws.stop()
         if self.backend is not None:
             result.target_logs.extend(self.backend.function_logs())  # what the app's bound triggers printed
-            self.backend.stop()
+            self._stop_backend()
 
     # --- one scenario --------------------------------------------------------------------------
 
     def _skip_reason(self, s: Scenario) -> str | None:
         missing = self.spec.missing(s.needs)
         if missing:
-            return f"target spec {self.spec.path.name} has no [requests.{missing[0]}] ({s.id} needs it)"
+            return f"target spec {self.spec.path.name} has no [requests.{missing[0]}]"
         if s.control_plane and self.backend is not None and self.backend.control is None:
-            return (f"needs the emulator's control plane (clock, minting, events); backend "
-                    f"{self.backend.name} has none")
+            return control_plane_skip(s.control_plane_for, self.backend.name)
         if s.cold_app and not (self.keeper is not None and self.keeper.restartable):
             return "needs a cold app restart, which the harness can only do for a target it launches"
         return None
@@ -328,31 +322,9 @@ class Runner:
         return check
 
 
-def accept_if_expected(check: CheckResult, expected: dict[str, str]) -> None:
-    """A FAIL listed in the expected-failures file is accepted, with the file's comment."""
-    if check.verdict is Verdict.FAIL and check.check_id in expected:
-        check.expected_failure = expected[check.check_id] or "listed in the expected-failures file"
-
-
-def apply_expected_failures(result: RunResult, expected: dict[str, str], catalogue: dict[str, Scenario]) -> None:
-    """Mark accepted FAILs; list entries that did not fail (stale) so the run fails."""
-    by_id = {r.check_id: r for r in result.results}
-    stale = []
-    for check_id in expected:
-        r = by_id.get(check_id)
-        if r is None:
-            if check_id not in catalogue:
-                stale.append(check_id)  # names no check at all: a typo or a removed check
-            continue
-        accept_if_expected(r, expected)
-        if r.verdict is Verdict.PASS:
-            stale.append(check_id)
-    result.stale_expected_failures = stale
-
-
 @dataclass(frozen=True)
 class Selection:
-    """What a run executes: the checks chosen from the catalogue (which stale expected failures are told against)."""
+    """What a run executes: the checks chosen from the catalogue."""
 
     catalogue: dict[str, Scenario]
     checks: list[Scenario]

@@ -76,7 +76,7 @@ class PoolIdentity:
     @property
     def pool_id(self) -> str:
         """The run's identity pool id; SKIP when the run has none or cannot read credentials' roles."""
-        self.ctx.require_control_plane("reading the role of AWS credentials by AccessKeyId")
+        self.ctx.require_control_plane("identity-pool credentials (the role behind an AccessKeyId)")
         if not self.ctx.pool.identity_pool_id:
             raise Skip("the pool definition declares no [identity_pool] (the app gets no AWS credentials to judge)")
         return self.ctx.pool.identity_pool_id

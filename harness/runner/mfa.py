@@ -157,7 +157,7 @@ class PoolMfa:
 
     def delivered_code(self, user: TestUser, factor: str) -> str:
         """The newest SMS_MFA / EMAIL_OTP code the pool sent ``user`` (from the emulator's mailbox)."""
-        control = self.ctx.require_control_plane(f"reading the {factor} code from the mailbox")
+        control = self.ctx.require_control_plane("mailbox")
         to = user.phone_number if factor == SMS else user.email
         with self.ctx.step(f"read the {factor} code sent to {to}"):
             sent = [m for m in control.messages(to=to, purpose=f"MFA:{factor}") if m.get("code")]

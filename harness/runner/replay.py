@@ -258,7 +258,8 @@ def replay(path: str | os.PathLike[str], target: str | os.PathLike[str] | None =
         ids=[i for i in header.selection if i in catalogue],
         # by default the FAILs the recorded run accepted stay accepted
         expected_failures=dict(overrides.get("expected_failures")
-                               or {r.check_id: r.expected_failure for r in original.results if r.expected_failure}),
+                               or {r.check_id: r.expected_failure for r in original.results
+                                   if r.expected_failure and r.check_id in catalogue}),
         command=list(overrides.get("command") or ["cognito-harness", "replay", str(path)]
                      + (["--target", str(target)] if target is not None else [])),
     )

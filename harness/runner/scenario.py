@@ -59,6 +59,11 @@ class Skip(Exception):
     """The check cannot apply to this target or backend: the verdict is SKIP, with the reason."""
 
 
+def control_plane_skip(what: str, backend: str) -> str:
+    """The one wording of "skipped: the backend has no control plane", so the summary groups these by ``what``."""
+    return f"needs the control plane: {what or 'clock, minting, events'} (backend {backend} has none)"
+
+
 ScenarioFn = Callable[["ScenarioContext"], Any]
 
 
@@ -76,6 +81,7 @@ class Scenario:
     fn: ScenarioFn
     needs: tuple[str, ...] = ()
     control_plane: bool = True  # needs the emulator's control plane (clock, mint, events...)
+    control_plane_for: str = ""  # what of it (the reason a backend without one skips it): "virtual clock"...
     cold_app: bool = False  # restart the target before running
     aliases: tuple[str, ...] = ()
     description: str = ""
@@ -103,12 +109,17 @@ def scenario(
     requirements: list[str] | tuple[str, ...] = (),
     remediation: str,
     needs: list[str] | tuple[str, ...] = (),
-    control_plane: bool = True,
+    control_plane: bool | str = True,
     cold_app: bool = False,
     aliases: list[str] | tuple[str, ...] = (),
     tags: list[str] | tuple[str, ...] = (),
 ) -> Callable[[ScenarioFn], ScenarioFn]:
-    """Register a scenario function in the catalogue (IDs must be unique and stable)."""
+    """Register a scenario function in the catalogue (IDs must be unique and stable).
+
+    ``control_plane``: False for a check that runs on any cognito-idp backend; True, or better what it
+    needs of the emulator's control plane (``"virtual clock"``, ``"mailbox"``...), which is the reason
+    it is skipped on a backend without one (``run --backend URL``).
+    """
     if not _ID_RE.match(id):
         raise ValueError(f"scenario id {id!r} must look like FAMILY-NAME (upper case, dashes)")
     if severity not in SEVERITIES:
@@ -128,7 +139,9 @@ def scenario(
         CATALOGUE[id] = Scenario(
             id=id, family=family, title=title, severity=severity, profile=profile,
             requirements=tuple(requirements), remediation=remediation.strip(), fn=fn, needs=tuple(needs),
-            control_plane=control_plane, cold_app=cold_app, aliases=tuple(aliases),
+            control_plane=bool(control_plane),
+            control_plane_for=control_plane if isinstance(control_plane, str) else "",
+            cold_app=cold_app, aliases=tuple(aliases),
             description=(fn.__doc__ or "").strip(), tags=tuple(tags),
         )
         return fn
@@ -263,5 +276,6 @@ def select(
     ]
 
 
-__all__ = ["CATALOGUE", "ENTRY_POINT_GROUP", "CatalogueError", "Failure", "Scenario", "SelectionError", "Skip", "keyword_matcher", "load_catalogue",
+__all__ = ["CATALOGUE", "ENTRY_POINT_GROUP", "CatalogueError", "Failure", "Scenario", "SelectionError", "Skip",
+           "control_plane_skip", "keyword_matcher", "load_catalogue",
            "scenario", "select"]

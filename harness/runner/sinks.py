@@ -36,6 +36,10 @@ class RunSink:
     def run_started(self, header: RunHeader) -> None:
         """The run begins; ``header.selection`` lists the selected check ids in run order."""
 
+    def backend_note(self, text: str) -> None:
+        """Something to tell about the pool backend: credentials used, issuer found (after ``run_started``),
+        pools deleted or kept (before ``run_finished``)."""
+
     def check_started(self, scenario: Scenario) -> None:
         """A check is about to run."""
 

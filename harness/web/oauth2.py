@@ -34,7 +34,6 @@ from harness.web.http import Request, Response, Router
 DOMAIN_PREFIX = "/_domain"  # the same endpoints under a pool's domain: /_domain/{domain}/oauth2/...
 JSON_UTF8 = "application/json;charset=UTF-8"
 NO_CACHE = {"Cache-Control": "no-cache, no-store, max-age=0, must-revalidate", "Pragma": "no-cache"}
-CORS = {"Access-Control-Allow-Origin": "*"}
 # on every answer of this face: no framing (clickjacking of the sign-in form), no MIME sniffing
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -169,8 +168,8 @@ def _secured(response: Response) -> Response:
     return response
 
 
-def _oauth_error(error: oauth_tokens.OAuthError, extra: dict[str, str] | None = None) -> Response:
-    headers = {**NO_CACHE, **(extra or {})}
+def _oauth_error(error: oauth_tokens.OAuthError) -> Response:
+    headers = dict(NO_CACHE)
     if error.www_authenticate:
         headers["WWW-Authenticate"] = error.www_authenticate
     return Response.json(error.body(), error.status, headers, content_type=JSON_UTF8)
@@ -226,13 +225,8 @@ def install(router: Router, backend: Backend) -> None:
                 raise oauth_tokens.OAuthError("invalid_request")
             body = oauth_tokens.token(backend, pool_id, form, request.header("authorization"))
         except oauth_tokens.OAuthError as error:
-            return _oauth_error(error, CORS)
-        return Response.json(body, 200, {**NO_CACHE, **CORS}, content_type=JSON_UTF8)
-
-    @on("OPTIONS", "/oauth2/token")
-    def token_preflight(request: Request, pool_id: str) -> Response:
-        return Response(204, b"", {**CORS, "Access-Control-Allow-Methods": "POST, OPTIONS",
-                                   "Access-Control-Allow-Headers": "Authorization, Content-Type"})
+            return _oauth_error(error)
+        return Response.json(body, 200, NO_CACHE, content_type=JSON_UTF8)  # CORS: harness.web.cors
 
     def userinfo(request: Request, pool_id: str) -> Response:
         form = _form(request) or {}

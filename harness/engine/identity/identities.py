@@ -1,7 +1,7 @@
 """Identity ids and the logins linked to them: create, return, link, merge, unlink.
 
-What AWS documents (GetId, GetOpenIdToken and "identity pools concepts"; cognito-behaviour.md
-section 10): GetId returns the identity of the logins, creating it the first time; several logins
+What AWS documents (the GetId and GetOpenIdToken API references, the developer guide's "identity
+pools concepts"): GetId returns the identity of the logins, creating it the first time; several logins
 in one call are linked; a login already linked to another identity merges that identity into this
 one (the merged one is disabled, the survivor's id is returned: "the IdentityId returned may not
 match the one passed on input"); GetOpenIdToken's extra logins make an implicit link; one login per

@@ -14,6 +14,10 @@ Every token is checked in the engine, as the identity service checks it:
 - ``cognito-identity.amazonaws.com``: a token this service issued (GetOpenIdTokenForDeveloperIdentity)
   for this identity pool, authenticated, not expired.
 
+A user pool's local issuer without its scheme (``127.0.0.1:9229/<poolId>``) stands for the pool's AWS
+name: clients that derive the Logins key from the ID token's ``iss`` (Amplify does) send that, and on AWS
+the two are the same string.
+
 Anything else (a developer provider name, a provider the pool does not list, one the emulator
 cannot verify such as graph.facebook.com) is refused: an unverifiable login never passes.
 """
@@ -63,6 +67,7 @@ def verify_logins(backend: Backend, pool: IdentityPool, logins: dict[str, str] |
 
 
 def verify_login(backend: Backend, pool: IdentityPool, provider: str, token: str) -> VerifiedLogin:
+    provider = aws_provider_name(backend, provider)
     if USER_POOL_PROVIDER.fullmatch(provider):
         return _user_pool_login(backend, pool, provider, token)
     if provider in SOCIAL_PRESETS:
@@ -72,6 +77,15 @@ def verify_login(backend: Backend, pool: IdentityPool, provider: str, token: str
     if provider == pool.developer_provider_name:
         raise Err.DEVELOPER_LOGIN_IN_PUBLIC_API.error(provider=provider)
     raise Err.LOGIN_PROVIDER_NOT_SUPPORTED.error()
+
+
+def aws_provider_name(backend: Backend, provider: str) -> str:
+    """``provider``, or the AWS name of the user pool whose local issuer (scheme stripped) it is."""
+    pool_id = provider.rpartition("/")[2]
+    user_pool = backend.pools.get(pool_id) if "/" in provider else None
+    if user_pool is not None and backend.issuer(user_pool).partition("://")[2] == provider:
+        return f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.pool_id}"
+    return provider
 
 
 def _check_exp(backend: Backend, claims: dict[str, Any]) -> None:

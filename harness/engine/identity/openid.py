@@ -4,8 +4,8 @@ GetOpenIdToken (and GetOpenIdTokenForDeveloperIdentity) hand out an RS256 token 
 AssumeRoleWithWebIdentity accepts (the classic flow) and that GetCredentialsForIdentity accepts
 under the Logins key ``cognito-identity.amazonaws.com`` (developer-authenticated identities).
 
-Sourced (AWS "Role trust and permissions", the GetOpenIdToken API reference, cognito-behaviour.md
-section 10): ``iss`` is ``https://cognito-identity.amazonaws.com``, ``aud`` the identity pool id,
+Sourced (AWS "Role trust and permissions", the GetOpenIdToken API reference, tokens real identity
+pools issue): ``iss`` is ``https://cognito-identity.amazonaws.com``, ``aud`` the identity pool id,
 ``sub`` the identity id, valid 10 minutes; ``amr`` holds ``unauthenticated``, or ``authenticated``
 plus every provider used. The per-login entries ``<provider>:CognitoSignIn:<sub>`` for a user pool
 are the form AWS passes on as ``cognitoAuthenticationProvider`` (``amr`` without ``authenticated``),

@@ -1,6 +1,6 @@
 """Which IAM role an identity's credentials carry: default roles, Token and Rules mappings.
 
-What AWS documents (role-based-access-control.md, API_RoleMapping, cognito-behaviour.md section 10):
+What AWS documents (the developer guide's "Role-based access control", the RoleMapping API reference):
 
 - no logins: the pool's ``unauthenticated`` role; logins with no role mapping for their
   provider: the ``authenticated`` role.

@@ -259,6 +259,7 @@ def update_user_pool_client(backend: Backend, params: dict[str, Any]) -> dict[st
         pool_id=pool.pool_id,
         name=params.get("ClientName") or client.name,
         secret=client.secret,
+        client_secrets=client.client_secrets,
         created=client.created,
         modified=backend.clock.now(),
     )

@@ -127,7 +127,7 @@ def _complete_details(backend: Backend, provider_type: str, details: dict[str, s
         if not outbound.is_loopback_url(issuer):
             return out  # not reachable from the harness: sign-in will say so
         try:
-            discovered = oidc_client.discovered_details(issuer, backend.idps.client_timeout)
+            discovered = oidc_client.discovered_details(issuer, backend.outbound_reach())
         except oidc_client.IdPError as exc:
             raise Err.IDP_DETAILS_INVALID.error(detail=exc.description) from None
         for key, value in discovered.items():

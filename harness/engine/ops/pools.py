@@ -8,7 +8,8 @@ settings it can change but that the request leaves out to their defaults
 creation).
 
 Harness extension: the pool tag ``{"harness:issuer": "aws"}`` (in
-``UserPoolTags`` on CreateUserPool or UpdateUserPool) makes the pool issue
+``UserPoolTags`` on CreateUserPool or UpdateUserPool, or by TagResource; the
+tag rules are in harness.engine.pool_tags) makes the pool issue
 tokens with the AWS issuer ``https://cognito-idp.{region}.amazonaws.com/{poolId}``
 instead of the emulator's local URL (``"local"``, the default). The JWKS and
 discovery documents are always served locally.
@@ -20,7 +21,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from harness.engine import attributes as attrs
-from harness.engine import auth_events, mfa, tiers
+from harness.engine import auth_events, mfa, pool_tags, tiers
 from harness.engine.models import PasswordPolicy, SchemaAttribute, UserPool
 from harness.engine.ops.paging import page
 from harness.engine.registry import operation
@@ -29,8 +30,7 @@ from harness.errors import Err
 if TYPE_CHECKING:  # pragma: no cover
     from harness.engine.store import Backend
 
-ISSUER_TAG = "harness:issuer"
-ISSUER_MODES = ("local", "aws")
+ISSUER_TAG = pool_tags.ISSUER_TAG
 CODE_PLACEHOLDER = "{####}"
 
 # Settings UpdateUserPool may change; absent from an update, they return to these defaults.
@@ -139,16 +139,6 @@ def _apply_account_recovery(pool: UserPool, setting: dict[str, Any] | None) -> N
     pool.extra["AccountRecoverySetting"] = {"RecoveryMechanisms": [dict(m) for m in ordered]}
 
 
-def _apply_tags(pool: UserPool, tags: dict[str, str] | None) -> None:
-    if tags is None:
-        return
-    mode = tags.get(ISSUER_TAG, "local")
-    if mode not in ISSUER_MODES:
-        raise _invalid(f"Tag {ISSUER_TAG} must be one of: {', '.join(ISSUER_MODES)}.")
-    pool.issuer_mode = mode
-    pool.extra["UserPoolTags"] = dict(tags)
-
-
 def _apply_settings(pool: UserPool, params: dict[str, Any]) -> None:
     """Apply every updatable setting from a CreateUserPool/UpdateUserPool request."""
     fresh = UserPool(pool_id=pool.pool_id, name=pool.name, region=pool.region, account_id=pool.account_id,
@@ -184,7 +174,8 @@ def _apply_settings(pool: UserPool, params: dict[str, Any]) -> None:
             pool.extra[key] = copy.deepcopy(params[key])
     if "UserPoolTier" in params:  # an update that leaves the plan out keeps it
         pool.extra["UserPoolTier"] = params["UserPoolTier"]
-    _apply_tags(pool, params.get("UserPoolTags"))
+    if params.get("UserPoolTags") is not None:  # an update that leaves the tags out keeps them
+        pool_tags.replace(pool, params["UserPoolTags"])
 
 
 def _schema(params: dict[str, Any]) -> dict[str, SchemaAttribute]:
@@ -244,7 +235,7 @@ def describe(pool: UserPool) -> dict[str, Any]:
         "MfaConfiguration": pool.mfa_configuration,
         "EstimatedNumberOfUsers": len(pool.users),
         "EmailConfiguration": extra.get("EmailConfiguration", {"EmailSendingAccount": pool.email_sending_account}),
-        "UserPoolTags": dict(extra.get("UserPoolTags", {})),
+        "UserPoolTags": dict(pool.tags),
         "AdminCreateUserConfig": {
             "AllowAdminCreateUserOnly": pool.allow_admin_create_user_only,
             "UnusedAccountValidityDays": admin_config.get("UnusedAccountValidityDays", 7),
@@ -325,10 +316,11 @@ def update_user_pool(backend: Backend, params: dict[str, Any]) -> dict[str, Any]
     trial = copy.copy(pool)  # validate on a copy so a bad request changes nothing
     trial.extra = copy.deepcopy(pool.extra)
     trial.mfa = copy.deepcopy(pool.mfa)
+    trial.tags = dict(pool.tags)
     was_on = tiers.threat_protection_on(pool)
     _apply_settings(trial, params)
     tiers.check_pool(trial, previous_tier=tiers.tier(pool))
-    for name in (*_UPDATABLE, "extra", "issuer_mode", "mfa", "mfa_configuration"):
+    for name in (*_UPDATABLE, "extra", "issuer_mode", "mfa", "mfa_configuration", "tags"):
         setattr(pool, name, getattr(trial, name))
     if params.get("PoolName"):
         pool.name = params["PoolName"]

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from harness.encoding import secrets_equal
-from harness.engine import devices, sessions, tokens
+from harness.engine import client_secrets, devices, sessions, tokens
 from harness.engine.common import check_client_secret, find_client
 from harness.engine.models import AppClient, UserPool
 from harness.engine.registry import operation
@@ -33,7 +32,7 @@ def _revoke_client(backend: Backend, client_id: str, secret: str | None) -> tupl
         pool, client = find_client(backend, client_id)
     except CognitoError:
         raise Err.REVOKE_UNAUTHORIZED_CLIENT.error() from None
-    if client.secret is not None and not secrets_equal(secret, client.secret):
+    if client.secret is not None and not client_secrets.accepts(client, secret):
         raise Err.REVOKE_UNAUTHORIZED_CLIENT.error()
     return pool, client
 
