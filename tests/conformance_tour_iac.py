@@ -10,12 +10,23 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from conformance_tour_support import MISSING_POOL, fail
 
 ROLE = "arn:aws:iam::123456789012:role/CognitoImport"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==")
+
+
+def error_of(call: Any, **kwargs: Any) -> tuple[str, str]:
+    """(code, message) of a call that must fail with a typed 400."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    response = info.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400, response
+    return response["Error"]["Code"], response["Error"]["Message"]
 
 
 def csv_text(header: list[str], *rows: dict[str, str]) -> str:

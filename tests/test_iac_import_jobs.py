@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
 
-from conformance_tour_iac import ROLE, csv_text
+from conformance_tour_iac import ROLE, csv_text, error_of
 from harness.server import Emulator
 
 NEW_PASSWORD = "Imported-Passw0rd!"
@@ -32,13 +31,6 @@ def emu() -> Iterator[Emulator]:
 def idp(emu: Emulator) -> Any:
     emu.backend.clock.unfreeze()
     return emu.boto3_client()
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, info.value.response
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def pool_and_client(idp: Any, name: str, **settings: Any) -> tuple[str, str]:

@@ -23,12 +23,11 @@ import jwt
 import pytest
 import requests
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from moto import mock_aws
 
-from conformance_tour_iac import PNG, ROLE
+from conformance_tour_iac import PNG, ROLE, error_of
 from harness.control import Control
 from harness.server import ONE_ATTEMPT, Emulator
 
@@ -48,15 +47,6 @@ def emu() -> Iterator[Emulator]:
 def idp(emu: Emulator) -> Any:
     emu.backend.clock.unfreeze()
     return emu.boto3_client()
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, str]:
-    """(code, message) of a call that must fail with a typed 400."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400, response
-    return response["Error"]["Code"], response["Error"]["Message"]
 
 
 def secret_hash(client_id: str, secret: str, username: str) -> str:

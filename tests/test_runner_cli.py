@@ -158,6 +158,8 @@ def test_bad_usage_is_exit_2_with_a_message(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no-such-family" in proc.stderr
     proc = cli("run", "--backend", "ftp://x", "-k", "TV-ACCESS-VALID", cwd=tmp_path)
     assert proc.returncode == 2 and "--backend must be" in proc.stderr and "[1/" not in proc.stdout
+    proc = cli("run", "--keep", "-k", "TV-ACCESS-VALID", cwd=tmp_path)
+    assert proc.returncode == 2 and "--keep keeps the pools a run made on a --backend URL" in proc.stderr
 
 
 def test_list_prints_the_catalogue_with_ids_and_references(tmp_path: Path) -> None:

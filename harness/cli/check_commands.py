@@ -82,6 +82,9 @@ def _seconds(value: str) -> float:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.keep and args.backend in (None, "emulator"):
+        return _usage_error("--keep keeps the pools a run made on a --backend URL; the in-process emulator keeps "
+                            "nothing")
     spec_path = Path(args.target) if args.target else bundled_spec_path()
     try:
         spec = load_spec(spec_path)

@@ -144,29 +144,31 @@ def served_exports(emu: Emulator, handle: Any, client_name: str | None, access: 
     return pairs
 
 
+def _refused(message: str) -> int:
+    """One line on stderr and exit 2: serve could not start as asked."""
+    print(f"cognito-harness serve: {message}", file=sys.stderr)
+    return 2
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         access = ControlAccess.choose(args.host, args.control_token, os.environ)  # before binding anything
         for name in [*args.allowed_host, *([args.public_url] if args.public_url else [])]:
             host_name(name)
     except ServeRefused as exc:
-        print(f"cognito-harness serve: {exc}", file=sys.stderr)
-        return 2
+        return _refused(str(exc))
     except ValueError as exc:
-        print(f"cognito-harness serve: --allowed-host/--public-url: {exc}", file=sys.stderr)
-        return 2
+        return _refused(f"--allowed-host/--public-url: {exc}")
     try:
         env_file = EnvFile.prepare(args.env_file) if args.env_file else None
     except EnvFileError as exc:
-        print(f"cognito-harness serve: {exc}", file=sys.stderr)
-        return 2
+        return _refused(str(exc))
     lambda_endpoint = args.lambda_endpoint or os.environ.get(LAMBDA_ENDPOINT_ENV) or None
     try:
         lambda_endpoint = check_endpoint(lambda_endpoint) if lambda_endpoint else None
     except ValueError as exc:
         source = "--lambda-endpoint" if args.lambda_endpoint else f"${LAMBDA_ENDPOINT_ENV}"
-        print(f"cognito-harness serve: {source}: {exc}", file=sys.stderr)
-        return 2
+        return _refused(f"{source}: {exc}")
     heap.one_malloc_arena(os.environ)  # before any connection thread: freed memory goes back to the OS
     backend = Backend(seed=args.seed, region=args.region, external_idps=IdPRegistry, max_events=args.max_events)
     if args.frozen_clock:
@@ -177,15 +179,11 @@ def run(args: argparse.Namespace) -> int:
                        isolate_python=True,  # a python: trigger handler cannot crash or block the server
                        tls=args.tls, ca_dir=args.ca_dir, state=args.state)
     except StateFileError as exc:
-        print(f"cognito-harness serve: --state: {exc}", file=sys.stderr)
-        return 2
+        return _refused(f"--state: {exc}")
     except MachineCAError as exc:
-        print(f"cognito-harness serve: --tls: {exc}", file=sys.stderr)
-        return 2
+        return _refused(f"--tls: {exc}")
     except OSError as exc:
-        print(f"cognito-harness serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 2
+        return _refused(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     public_url = args.public_url or (
         f"{'https' if args.tls else 'http'}://127.0.0.1:{emu.http.port}" if args.host in WILDCARD_HOSTS else emu.url
     )
@@ -193,8 +191,7 @@ def run(args: argparse.Namespace) -> int:
         emu.set_public_url(public_url)  # under --tls: https on a loopback name, which the leaf then names
     except ValueError as exc:
         emu.stop()
-        print(f"cognito-harness serve: --public-url: {exc}", file=sys.stderr)
-        return 2
+        return _refused(f"--public-url: {exc}")
     try:
         state = emu.state
         if state is not None and state.loaded and backend.pools:  # serve a saved state as it is
@@ -208,8 +205,7 @@ def run(args: argparse.Namespace) -> int:
                                       f"--client {args.client!r} is not defined (have: {', '.join(handle.clients)})")
     except (PoolDefinitionError, StateFileError) as exc:
         emu.stop()  # never started: releases the port
-        print(f"cognito-harness serve: {exc}", file=sys.stderr)
-        return 2
+        return _refused(str(exc))
 
     stop = threading.Event()
 
@@ -244,9 +240,7 @@ def run(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     except OSError as exc:  # only the env file's write can fail here
-        print(f"cognito-harness serve: --env-file {args.env_file}: cannot write it ({exc.strerror or exc})",
-              file=sys.stderr)
-        return 2
+        return _refused(f"--env-file {args.env_file}: cannot write it ({exc.strerror or exc})")
     finally:
         emu.stop()
         if env_file is not None:

@@ -5,7 +5,7 @@ Cognito's rules, as emulated here:
 * The first sign-in through provider P of IdP user ``id`` creates the user
   ``P_id`` with status EXTERNAL_PROVIDER and an ``identities`` attribute (stored
   form: a JSON string whose ``primary`` is a boolean and ``dateCreated`` a
-  number; tokens carry the string-typed form, see tokens.identities_claim).
+  number; tokens carry the string-typed form, see claims.identities_claim).
 * Mapped attributes are overwritten at every federated sign-in. A mapped
   email is unverified unless ``email_verified`` is mapped too.
 * Cognito never merges by email: a native user and a federated user with the

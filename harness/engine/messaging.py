@@ -52,6 +52,11 @@ class Mailbox:
             self._messages.append(msg)
             return msg
 
+    def everything(self) -> list[Message]:
+        """Every message, failed ones included, oldest first (a copy: what persistence compares)."""
+        with self._lock:
+            return list(self._messages)
+
     def list(
         self,
         to: str | None = None,

@@ -299,7 +299,7 @@ class Tracker:
         ones are appended; a mailbox cleared or restored since is written again whole."""
         # The mailbox's own list, copied (a C-speed copy of references): Mailbox.list() would filter
         # every message in Python at each commit. Nothing here changes it.
-        live = list(mailbox._messages)  # noqa: SLF001
+        live = mailbox.everything()
         known = self.messages
         n = len(known)
         if n and (len(live) < n or live[0] is not known[0] or live[n - 1] is not known[-1]):
