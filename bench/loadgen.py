@@ -21,23 +21,25 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+IDENTITY_PREFIX = "AWSCognitoIdentityService."  # identity pools (cognito-identity), on the same server
 CONTENT_TYPE = "application/x-amz-json-1.1"
 MAX_KEPT_ERRORS = 5
 
 
-def headers_for(operation: str) -> dict[str, str]:
-    return {"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation}
+def headers_for(operation: str, prefix: str = TARGET_PREFIX) -> dict[str, str]:
+    return {"Content-Type": CONTENT_TYPE, "X-Amz-Target": prefix + operation}
 
 
 def body_of(members: dict[str, Any]) -> bytes:
     return json.dumps(members, separators=(",", ":")).encode()
 
 
-def call_once(host: str, port: int, operation: str, body: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+def call_once(host: str, port: int, operation: str, body: bytes, timeout: float = 10.0,
+              prefix: str = TARGET_PREFIX) -> tuple[int, bytes]:
     """One call over a fresh connection: (status, body). Raises OSError if unreachable."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request("POST", "/", body, headers_for(operation))
+        conn.request("POST", "/", body, headers_for(operation, prefix))
         response = conn.getresponse()
         return response.status, response.read()
     except http.client.HTTPException as exc:  # e.g. the server closed mid-answer while starting
@@ -46,9 +48,10 @@ def call_once(host: str, port: int, operation: str, body: bytes, timeout: float 
         conn.close()
 
 
-def call_json(host: str, port: int, operation: str, members: dict[str, Any]) -> dict[str, Any]:
+def call_json(host: str, port: int, operation: str, members: dict[str, Any],
+              prefix: str = TARGET_PREFIX) -> dict[str, Any]:
     """One call that must succeed; its decoded answer (used for setup)."""
-    status, data = call_once(host, port, operation, body_of(members))
+    status, data = call_once(host, port, operation, body_of(members), prefix=prefix)
     if status != 200:
         raise RuntimeError(f"{operation} answered {status}: {data[:300]!r}")
     return json.loads(data)
@@ -58,11 +61,12 @@ def call_json(host: str, port: int, operation: str, members: dict[str, Any]) -> 
 class Workload:
     """One measured operation: the bodies to cycle through and what a good answer contains."""
 
-    key: str  # "sign_in", "refresh", "get_user"
+    key: str  # "sign_in", "refresh", "get_user", "credentials"
     label: str  # human name for the table
     operation: str
     bodies: tuple[bytes, ...]
     marker: bytes  # must appear in every 200 body
+    prefix: str = TARGET_PREFIX  # the X-Amz-Target service prefix
 
 
 def sign_in_workload(client_id: str, credentials: list[tuple[str, str]]) -> Workload:
@@ -82,6 +86,14 @@ def refresh_workload(client_id: str, refresh_tokens: list[str]) -> Workload:
 def get_user_workload(access_tokens: list[str]) -> Workload:
     bodies = tuple(body_of({"AccessToken": t}) for t in access_tokens)
     return Workload("get_user", "GetUser", "GetUser", bodies, b'"Username"')
+
+
+def credentials_workload(provider: str, identities: list[tuple[str, str]]) -> Workload:
+    """GetCredentialsForIdentity with each user's ID token as the login (the enhanced flow's hot call)."""
+    bodies = tuple(body_of({"IdentityId": identity_id, "Logins": {provider: id_token}})
+                   for identity_id, id_token in identities)
+    return Workload("credentials", "credentials (GetCredentialsForIdentity)", "GetCredentialsForIdentity", bodies,
+                    b'"SessionToken"', IDENTITY_PREFIX)
 
 
 @dataclass
@@ -171,7 +183,7 @@ class _Worker(threading.Thread):
 
     def run(self) -> None:
         workload = self.workload
-        headers = headers_for(workload.operation)
+        headers = headers_for(workload.operation, workload.prefix)
         bodies, marker = workload.bodies, workload.marker
         n = len(bodies)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)

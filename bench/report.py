@@ -19,7 +19,7 @@ from loadgen import PhaseResult
 
 HARNESS, MOTO = "cognito-harness", "moto_server"
 THROUGHPUT_TARGET = 3.0
-WORKLOAD_KEYS = ("sign_in", "refresh", "get_user")
+WORKLOAD_KEYS = ("sign_in", "refresh", "get_user", "credentials")
 BUSY_WARNING_CORES = 0.25  # outside CPU use during the load above which figures are flagged unreliable
 
 
@@ -124,7 +124,8 @@ def build_rows(results: dict[str, ServerResult]) -> list[Row]:
     if h is not None and h.bare_startup_runs:
         rows.append(Row("startup, bare Emulator, no pool loaded (s)", h.bare_startup, pick(lambda r: r.startup, m),
                         False, "{:.3f}"))
-    labels = {"sign_in": "sign-in", "refresh": "refresh", "get_user": "GetUser"}
+    labels = {"sign_in": "sign-in", "refresh": "refresh", "get_user": "GetUser",
+              "credentials": "identity-pool credentials"}
     for key in WORKLOAD_KEYS:
         def thr(r: ServerResult, key: str = key) -> float | None:
             return r.phases[key].throughput if key in r.phases else None

@@ -26,15 +26,19 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import (  # noqa: E402 - after the path tweak that lets ``python bench/run.py`` import siblings
+    IDENTITY_PREFIX,
     Workload,
     call_json,
+    credentials_workload,
     get_user_workload,
     refresh_workload,
     run_phase,
@@ -57,29 +61,33 @@ PASSWORD = "Bench-Passw0rd!"
 # --- setup -------------------------------------------------------------------------------------
 
 
-def boto3_client(target: Target) -> Any:
+def boto3_client(target: Target, service: str = "cognito-idp") -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("cognito-idp", endpoint_url=target.url, region_name=REGION,
+    return boto3.client(service, endpoint_url=target.url, region_name=REGION,
                         aws_access_key_id="testing", aws_secret_access_key="testing",
                         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
 
 @dataclass
 class Fixture:
-    """What the load needs on one server: a client id, users, and a session per user."""
+    """What the load needs on one server: a client id, users, a session per user, and each user's
+    identity in an identity pool that trusts the client."""
 
     client_id: str
     credentials: list[tuple[str, str]]
     refresh_tokens: list[str]
     access_tokens: list[str]
+    provider: str = ""
+    identities: list[tuple[str, str]] = field(default_factory=list)  # (identity id, ID token)
 
     def workloads(self) -> dict[str, Workload]:
         return {
             "sign_in": sign_in_workload(self.client_id, self.credentials),
             "refresh": refresh_workload(self.client_id, self.refresh_tokens),
             "get_user": get_user_workload(self.access_tokens),
+            "credentials": credentials_workload(self.provider, self.identities),
         }
 
 
@@ -99,15 +107,30 @@ def set_up(target: Target, users: int) -> Fixture:
                               UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}])
         idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=PASSWORD, Permanent=True)
         credentials.append((username, PASSWORD))
-    refresh_tokens, access_tokens = [], []
+    provider = f"cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+    identity_pool_id = boto3_client(target, "cognito-identity").create_identity_pool(
+        IdentityPoolName="bench", AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": provider, "ClientId": client_id}])["IdentityPoolId"]
+    try:
+        boto3_client(target, "cognito-identity").set_identity_pool_roles(
+            IdentityPoolId=identity_pool_id, Roles={"authenticated": "arn:aws:iam::123456789012:role/bench-user"})
+    except ClientError as exc:  # moto has no SetIdentityPoolRoles (a 500); it hands out credentials without roles
+        if target.name != MOTO:
+            raise
+        say(f"  {target.name}: SetIdentityPoolRoles not implemented ({exc.response['Error']['Code']}); going on")
+    fixture = Fixture(client_id, credentials, [], [], provider)
     for username, password in credentials:  # one session per user, over the same raw client as the load
         result = call_json(HOST, target.port, "InitiateAuth", {
             "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
             "AuthParameters": {"USERNAME": username, "PASSWORD": password},
         })["AuthenticationResult"]
-        refresh_tokens.append(result["RefreshToken"])
-        access_tokens.append(result["AccessToken"])
-    return Fixture(client_id, credentials, refresh_tokens, access_tokens)
+        fixture.refresh_tokens.append(result["RefreshToken"])
+        fixture.access_tokens.append(result["AccessToken"])
+        login = {provider: result["IdToken"]}
+        identity_id = call_json(HOST, target.port, "GetId", {"IdentityPoolId": identity_pool_id, "Logins": login},
+                                prefix=IDENTITY_PREFIX)["IdentityId"]
+        fixture.identities.append((identity_id, result["IdToken"]))
+    return fixture
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ EXPECTED_ROWS = (
     "sign-in throughput (req/s)",
     "refresh throughput (req/s)",
     "GetUser throughput (req/s)",
+    "identity-pool credentials throughput (req/s)",
     "sign-in latency p50 (ms)",
     "refresh server CPU per call (ms)",
     "memory RSS idle after startup (MiB)",
@@ -61,7 +62,7 @@ def test_bench_runs_end_to_end_and_prints_the_table(tmp_path: Path) -> None:
         assert server["errors"] == 0
         assert not Path(f"/proc/{server['pid']}").exists(), "the bench left a server running"
         assert server["rss_kib"]["after_load"] > 0
-        assert set(server["workloads"]) == {"sign_in", "refresh", "get_user"}
+        assert set(server["workloads"]) == {"sign_in", "refresh", "get_user", "credentials"}
         for phase in server["workloads"].values():
             assert phase["requests"] > 0 and phase["errors"] == 0
     assert {row["metric"] for row in document["rows"]} >= set(EXPECTED_ROWS)

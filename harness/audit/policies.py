@@ -24,11 +24,9 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
-with warnings.catch_warnings():  # parliament imports pkg_resources, which warns of its own deprecation
-    warnings.simplefilter("ignore", UserWarning)
-    from parliament import analyze_policy_string, expand_action, iam_definition
 
 from harness.pooldef.identity import PolicyDocument
 from harness.pooldef.reader import PoolDefinitionError
@@ -44,9 +42,20 @@ STAR_FINDINGS = ("RESOURCE_STAR", "RESOURCE_EFFECTIVELY_STAR")
 
 
 @lru_cache(maxsize=1)
+def _parliament() -> ModuleType:
+    """parliament, imported at its first use, not with this module: it loads AWS's whole IAM
+    definition (about 40 MiB and 0.4 s here), which ``serve`` and every run that audits nothing
+    would otherwise pay for (the CLI and the check catalogue import this package)."""
+    with warnings.catch_warnings():  # parliament imports pkg_resources, which warns of its own deprecation
+        warnings.simplefilter("ignore", UserWarning)
+        import parliament
+    return parliament
+
+
+@lru_cache(maxsize=1)
 def _privileges() -> dict[str, dict[str, Any]]:
     """``service:action`` (lower case) -> parliament's privilege entry (access level, resource types)."""
-    return {f"{s['prefix']}:{p['privilege']}".lower(): p for s in iam_definition for p in s["privileges"]}
+    return {f"{s['prefix']}:{p['privilege']}".lower(): p for s in _parliament().iam_definition for p in s["privileges"]}
 
 
 def access_level(action: str) -> str:
@@ -63,12 +72,12 @@ def expand(pattern: str) -> list[str]:
     """Every action (``s3:GetObject``) an Action pattern names, from parliament's IAM definition."""
     if pattern in ("*", "*:*"):
         return [k for k in _actions_by_case()]
-    return [f"{a['service']}:{a['action']}" for a in expand_action(pattern, raise_exceptions=False)]
+    return [f"{a['service']}:{a['action']}" for a in _parliament().expand_action(pattern, raise_exceptions=False)]
 
 
 @lru_cache(maxsize=1)
 def _actions_by_case() -> tuple[str, ...]:
-    return tuple(f"{s['prefix']}:{p['privilege']}" for s in iam_definition for p in s["privileges"])
+    return tuple(f"{s['prefix']}:{p['privilege']}" for s in _parliament().iam_definition for p in s["privileges"])
 
 
 def is_wildcard(pattern: str) -> bool:
@@ -141,7 +150,7 @@ def read_permissions(documents: tuple[PolicyDocument, ...], file: str, key: str)
     """The Allow grants of ``documents``; a document parliament cannot read is a PoolDefinitionError."""
     perms = Permissions()
     for doc in documents:
-        policy = analyze_policy_string(VARIABLE_RE.sub(VARIABLE_WORD, doc.text), filepath=str(doc.path),
+        policy = _parliament().analyze_policy_string(VARIABLE_RE.sub(VARIABLE_WORD, doc.text), filepath=str(doc.path),
                                        ignore_private_auditors=True)
         broken = [f for f in policy.findings if f.issue in BROKEN]
         if broken:
