@@ -30,7 +30,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.libapps import LibAppError, LibraryApp, _run, install
+from tests.libapps import LibAppError, LibraryApp, install, run_step
 
 CHROMIUM = os.environ.get("COGNITO_HARNESS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -181,7 +181,7 @@ def client_bundles(work: Path) -> Bundles:
             if not link.exists():
                 link.symlink_to(installed / "node_modules", target_is_directory=True)
             partial = bundle.with_name(f".{bundle.name}.{os.getpid()}")
-            _run([str(esbuild), str(staged), "--bundle", "--format=iife", "--platform=browser", "--target=chrome110",
+            run_step([str(esbuild), str(staged), "--bundle", "--format=iife", "--platform=browser", "--target=chrome110",
                   "--define:global=globalThis", "--log-level=warning", f"--outfile={partial}"], work,
                  f"bundling {source.name} with esbuild")
             partial.rename(bundle)  # complete bundles only

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.cachedir import cache_root as harness_cache_root
 from harness.runner.engine import RunOptions, run
 from harness.runner.spec import load_spec
 
@@ -104,12 +105,12 @@ def library_app(name: str) -> LibraryApp:
 
 
 def cache_root() -> Path:
-    """Where installs live: $COGNITO_HARNESS_CACHE/libapps, else $XDG_CACHE_HOME or ~/.cache."""
-    explicit = os.environ.get("COGNITO_HARNESS_CACHE")
-    if explicit:
-        return Path(explicit) / "libapps"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "cognito-harness" / "libapps"
+    """Where installs live: ``libapps`` in the harness's cache folder (harness.cachedir), or, with the
+    cache turned off (COGNITO_HARNESS_CACHE=off), a folder of this process in the temp directory."""
+    root = harness_cache_root()
+    if root is None:
+        return Path(tempfile.gettempdir()) / f"cognito-harness-libapps-{os.getpid()}"
+    return root / "libapps"
 
 
 def _require_tool(tool: str, app: LibraryApp) -> str:
@@ -135,7 +136,8 @@ def _require_node(app: LibraryApp) -> None:
                           f"but {node} is {version or 'of unknown version'}")
 
 
-def _run(command: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:
+def run_step(command: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:
+    """Run one install or build step; a LibAppError with the output's tail when it fails or hangs."""
     try:
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -149,15 +151,15 @@ def _run(command: list[str], cwd: Path, what: str, env: dict[str, str] | None = 
 
 def _install_npm(app: LibraryApp, into: Path) -> None:
     npm = _require_tool("npm", app)
-    _run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--omit=dev"], into,
+    run_step([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--omit=dev"], into,
          f"installing {app.name} from the npm registry")
 
 
 def _install_pip(app: LibraryApp, into: Path) -> None:
     venv = into / INSTALLED_DIRS["pip"]
-    _run([sys.executable, "-m", "venv", str(venv)], into, f"creating a venv for {app.name}")
+    run_step([sys.executable, "-m", "venv", str(venv)], into, f"creating a venv for {app.name}")
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--only-binary", ":all:", "-r",
+    run_step([str(venv / "bin" / "python"), "-m", "pip", "install", "--only-binary", ":all:", "-r",
           str(into / "requirements.txt")], into, f"installing {app.name} from PyPI", env=env)
 
 

@@ -26,7 +26,7 @@ from harness.control import RemoteControl
 from harness.pooldef import load_pool
 from harness.server import Emulator
 from tests.browser_support import Bundles, PageSite, browser, client_bundles, relaunched, trusting  # noqa: F401
-from tests.test_serve_cli import Served
+from tests.serve_support import Served
 
 REFERENCE_POOL = Path(__file__).resolve().parents[1] / "fixtures" / "pools" / "reference_app.toml"
 ALICE = ("alice", "Alice-Passw0rd!")  # a seed user of the default pool

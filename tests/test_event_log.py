@@ -18,7 +18,7 @@ from harness.engine.store import Backend
 from harness.fake_idps import IdPRegistry
 from harness.server import Emulator
 from tests.auth_support import App, make_app
-from tests.test_serve_cli import Served, _command, _environment
+from tests.serve_support import Served, cli_command, serve_environment
 
 
 class Ticks:
@@ -168,7 +168,7 @@ def test_serve_honours_max_events() -> None:
 
 @pytest.mark.parametrize("value", ["-1", "many", "2.5"])
 def test_serve_refuses_a_bad_max_events(value: str) -> None:
-    done = subprocess.run([*_command(), "serve", "--port", "0", "--max-events", value], capture_output=True,
-                          text=True, timeout=60, env=_environment())
+    done = subprocess.run([*cli_command(), "serve", "--port", "0", "--max-events", value], capture_output=True,
+                          text=True, timeout=60, env=serve_environment())
     assert done.returncode == 2
     assert "--max-events" in done.stderr and "whole number >= 0" in done.stderr

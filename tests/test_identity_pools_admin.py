@@ -20,7 +20,7 @@ from harness.awsendpoint.mode import AwsEndpointMode
 from harness.engine import snapshot
 from harness.engine.identity.models import login_key
 from harness.server import Emulator
-from tests.test_serve_cli import Served
+from tests.serve_support import Served
 
 ACCOUNT = "123456789012"
 AUTH_ROLE = f"arn:aws:iam::{ACCOUNT}:role/app-auth"

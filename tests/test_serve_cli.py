@@ -3,106 +3,20 @@
 from __future__ import annotations
 
 import os
-import queue
-import shlex
-import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import jwt
 import pytest
 import requests
-from botocore.config import Config
 
 from harness.cli.serve import ControlAccess, ServeRefused
 from harness.control import ControlError, RemoteControl
 from harness.control.guard import TOKEN_ENV
-
-REQUIRED = (
-    "COGNITO_REGION", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET", "COGNITO_ISSUER",
-    "COGNITO_JWKS_URL", "COGNITO_ENDPOINT", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-)
-
-
-def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment without a control token (a developer may have one exported), plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
-    return {**env, **(extra or {})}
-
-
-def _command() -> list[str]:
-    exe = shutil.which("cognito-harness")
-    return [exe] if exe else [sys.executable, "-m", "harness.cli"]
-
-
-class Served:
-    """A running ``cognito-harness serve`` with its parsed exports."""
-
-    def __init__(self, *args: str, cwd: str | None = None, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [*_command(), "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-            env=_environment(env),
-        )
-        self.stdout: list[str] = []
-        self.stderr = ""
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.env = self._read_exports()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.stdout.append(line)
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def _read_exports(self) -> dict[str, str]:
-        """Every export line (they are printed together once the server listens)."""
-        env: dict[str, str] = {}
-        while True:
-            try:
-                line = self.lines.get(timeout=1 if set(REQUIRED) <= set(env) else 30)
-            except queue.Empty:
-                if set(REQUIRED) <= set(env):
-                    return env
-                self.stop()
-                pytest.fail(f"no exports within 30 s; got {env}")
-            if line is None:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
-                pytest.fail(f"serve exited with {self.proc.wait()} before printing exports: {err}")
-            words = shlex.split(line)
-            assert words[0] == "export", line
-            name, _, value = words[1].partition("=")
-            env[name] = value
-
-    def idp(self) -> Any:
-        return boto3.client(
-            "cognito-idp", endpoint_url=self.env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
-            region_name=self.env["AWS_DEFAULT_REGION"], aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"], config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-        )
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=15)
-            if self.proc.stderr and not self.proc.stderr.closed:
-                self.stderr += self.proc.stderr.read()
-            return code
-        finally:
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream:
-                    stream.close()
-
+from tests.serve_support import Served, cli_command, serve_environment
 
 @pytest.fixture()
 def served() -> Iterator[Served]:
@@ -164,7 +78,7 @@ def test_serve_on_a_chosen_port_and_client(tmp_path: Path) -> None:
     try:
         assert server.env["COGNITO_ENDPOINT"] == f"http://127.0.0.1:{port}"
         assert server.env["COGNITO_CLIENT_SECRET"] == server.env["COGNITO_CLIENT_SECRET_SERVER"] != ""
-        busy = subprocess.run([*_command(), "serve", "--port", str(port)], capture_output=True, text=True,
+        busy = subprocess.run([*cli_command(), "serve", "--port", str(port)], capture_output=True, text=True,
                               timeout=30)
         assert busy.returncode == 2 and f"127.0.0.1:{port}" in busy.stderr
     finally:
@@ -174,24 +88,24 @@ def test_serve_on_a_chosen_port_and_client(tmp_path: Path) -> None:
 def test_serve_rejects_a_bad_pool_definition(tmp_path: Path) -> None:
     bad = tmp_path / "pool.toml"
     bad.write_text('[pool]\nname = "x"\nnmae = "typo"\n')
-    result = subprocess.run([*_command(), "serve", "--port", "0", "--pool", str(bad)], capture_output=True,
+    result = subprocess.run([*cli_command(), "serve", "--port", "0", "--pool", str(bad)], capture_output=True,
                             text=True, timeout=30)
     assert result.returncode == 2
     assert str(bad) in result.stderr and "pool.nmae" in result.stderr and "unknown key" in result.stderr
     assert result.stdout == ""
-    missing = subprocess.run([*_command(), "serve", "--port", "0", "--client", "nope"], capture_output=True,
+    missing = subprocess.run([*cli_command(), "serve", "--port", "0", "--client", "nope"], capture_output=True,
                              text=True, timeout=30)
     assert missing.returncode == 2 and "--client 'nope'" in missing.stderr
 
 
 def test_cli_help_lists_serve_flags() -> None:
-    result = subprocess.run([*_command(), "serve", "--help"], capture_output=True, text=True, timeout=30,
+    result = subprocess.run([*cli_command(), "serve", "--help"], capture_output=True, text=True, timeout=30,
                             env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0
     for flag in ("--host", "--port", "--pool", "--seed", "--issuer", "--frozen-clock", "--control-token",
                  "--allowed-host"):
         assert flag in result.stdout
-    top = subprocess.run(_command(), capture_output=True, text=True, timeout=30)
+    top = subprocess.run(cli_command(), capture_output=True, text=True, timeout=30)
     assert top.returncode == 2 and "serve" in top.stderr
 
 
@@ -201,8 +115,8 @@ TOKEN = "serve-test-token-0123456789abcdef"
 
 
 def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30,
-                          env=_environment(env))
+    return subprocess.run([*cli_command(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30,
+                          env=serve_environment(env))
 
 
 def test_serve_refuses_a_non_loopback_host_without_a_token() -> None:
@@ -249,7 +163,7 @@ def test_serve_generates_a_token_and_prints_it_only_in_the_exports() -> None:
     assert token not in server.stderr and TOKEN_ENV in server.stderr
 
 
-def test_serve_takes_the_token_from_the_environment() -> None:
+def test_serve_takes_the_token_from_theserve_environment() -> None:
     server = Served("--port", "0", "--seed", "2", env={TOKEN_ENV: TOKEN})
     try:
         base = server.env["COGNITO_ENDPOINT"]
