@@ -23,6 +23,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from harness.fake_idps import FakeIdPHandle, FakeIdPs
 from srp_client import SRPClient
 
 PASSWORD = "Passw0rd!"
@@ -203,6 +204,18 @@ def make_app(
     client_args = {"ClientName": "web", "ExplicitAuthFlows": ALL_FLOWS, "GenerateSecret": secret, **(client or {})}
     made = idp.create_user_pool_client(UserPoolId=pool_id, **client_args)["UserPoolClient"]
     return App(emulator, idp, pool_id, made["ClientId"], made.get("ClientSecret"))
+
+
+def add_fake_google(backend: Any, idp: Any, pool_id: str) -> FakeIdPHandle:
+    """A fake Google IdP with one selected user (ann@example.com), federated into ``pool_id`` as "Google"."""
+    google = FakeIdPs(backend).create("google", preset="google")
+    google.set_user("1001", email="ann@example.com", email_verified=True, select=True)
+    idp.create_identity_provider(
+        UserPoolId=pool_id, ProviderName="Google", ProviderType="Google",
+        ProviderDetails={"client_id": google.client_id, "client_secret": google.client_secret,
+                         "authorize_scopes": "openid email"},
+        AttributeMapping={"email": "email", "username": "sub"})
+    return google
 
 
 def add_client(app: App, **client: Any) -> App:

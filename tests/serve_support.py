@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import boto3
@@ -25,9 +26,11 @@ REQUIRED = (
 )
 
 
-def serve_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment without a control token (a developer may have one exported), plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+def serve_environment(extra: dict[str, str] | None = None, without: Iterable[str] = ()) -> dict[str, str]:
+    """This environment without a control token (a developer may have one exported) and the names in
+    ``without``, plus ``extra``."""
+    dropped = {TOKEN_ENV, *without}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     return {**env, **(extra or {})}
 
 

@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from harness.control import Control
 from harness.engine.common import secret_hash
-from harness.fake_idps import FakeIdPs
 from harness.server import Emulator
+from tests.auth_support import add_fake_google
 
 BAD_SECRETS = ["é" * 44, "\u2603", "秘密", "\U0001f511" * 10, "\ud800"]  # the last: a lone surrogate
 PASSWORD = "Passw0rd!"
@@ -135,14 +135,7 @@ def test_boto3_sees_not_authorized_for_a_non_ascii_secret_hash(pool: SecretPool)
 @pytest.fixture()
 def hosted(emulator: Emulator, idp: Any) -> Iterator[tuple[SecretPool, Any]]:
     pool_id = idp.create_user_pool(PoolName="hosted")["UserPool"]["Id"]
-    idps = FakeIdPs(emulator.backend)
-    google = idps.create("google", preset="google")
-    google.set_user("1001", email="ann@example.com", email_verified=True, select=True)
-    idp.create_identity_provider(
-        UserPoolId=pool_id, ProviderName="Google", ProviderType="Google",
-        ProviderDetails={"client_id": google.client_id, "client_secret": google.client_secret,
-                         "authorize_scopes": "openid email"},
-        AttributeMapping={"email": "email", "username": "sub"})
+    google = add_fake_google(emulator.backend, idp, pool_id)
     client = idp.create_user_pool_client(
         UserPoolId=pool_id, ClientName="web", GenerateSecret=True, CallbackURLs=[CALLBACK],
         AllowedOAuthFlows=["code"], AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthScopes=["openid", "email"],

@@ -41,12 +41,12 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 
 import harness
 from harness.cli import main as cli_main
-from harness.control.guard import TOKEN_ENV
-from harness.fake_idps import FakeIdPs
 from harness.server import Emulator
 from harness.web.certificates import new_key, pem, private_pem, server_context
 from harness.web.machine_ca import MachineCA, MachineCAError, default_directory
+from tests.auth_support import add_fake_google
 from tests.libapps import install, library_app
+from tests.serve_support import cli_command, serve_environment
 
 CA_VARIABLES = ("COGNITO_HARNESS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE",
                 "SSL_CERT_FILE")
@@ -55,23 +55,12 @@ CALLBACK = "http://localhost:3000/callback"  # the default pool's web client
 PASSWORD = "Tls-Passw0rd!"
 
 
-def _command() -> list[str]:
-    exe = shutil.which("cognito-harness")
-    return [exe] if exe else [sys.executable, "-m", "harness.cli"]
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """This environment minus any CA or control-token variable a developer may have set, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in TRUST_VARIABLES and k != TOKEN_ENV}
-    return {**env, **extra}
-
-
 class ServedTLS:
     """A running ``cognito-harness serve --tls`` and its exports (read once its last note is on stderr)."""
 
     def __init__(self, cache: Path, *args: str) -> None:
-        self.proc = subprocess.Popen([*_command(), "serve", "--tls", "--port", "0", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=_clean_env(COGNITO_HARNESS_CACHE=str(cache)))
+        self.proc = subprocess.Popen([*cli_command(), "serve", "--tls", "--port", "0", *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=serve_environment({"COGNITO_HARNESS_CACHE": str(cache)}, without=TRUST_VARIABLES))
         self.notes: queue.Queue[str | None] = queue.Queue()
         self.stderr: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()
@@ -422,14 +411,8 @@ def test_fake_idp_sign_in_over_https(tmp_path: Path) -> None:
     with Emulator.start(tls=True, ca_dir=tmp_path, seed=4) as emu:
         idp = emu.boto3_client()
         pool_id = idp.create_user_pool(PoolName="federated")["UserPool"]["Id"]
-        google = FakeIdPs(emu.backend).create("google", preset="google")
+        google = add_fake_google(emu.backend, idp, pool_id)
         assert google.issuer.startswith("https://127.0.0.1:")
-        google.set_user("1001", email="ann@example.com", email_verified=True, select=True)
-        idp.create_identity_provider(
-            UserPoolId=pool_id, ProviderName="Google", ProviderType="Google",
-            ProviderDetails={"client_id": google.client_id, "client_secret": google.client_secret,
-                             "authorize_scopes": "openid email"},
-            AttributeMapping={"email": "email", "username": "sub"})
         client_id = idp.create_user_pool_client(
             UserPoolId=pool_id, ClientName="web", CallbackURLs=[CALLBACK], AllowedOAuthFlows=["code"],
             AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthScopes=["openid", "email"],

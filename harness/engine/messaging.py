@@ -64,11 +64,9 @@ class Mailbox:
         pool_id: str | None = None,
         include_failed: bool = False,
     ) -> list[Message]:
-        with self._lock:
-            msgs = list(self._messages)
         return [
             m
-            for m in msgs
+            for m in self.everything()
             if (to is None or m.to.lower() == to.lower())
             and (purpose is None or m.purpose == purpose)
             and (pool_id is None or m.pool_id == pool_id)
