@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import functools
 import ipaddress
 import os
 import ssl
@@ -144,9 +145,14 @@ class MachineCA:
         """SHA-256 of the CA certificate (hex), as a browser's certificate viewer shows it."""
         return fingerprint(self.certificate)
 
-    def bundle(self) -> Path:
-        """certifi's public CAs plus this CA (rewritten atomically at each call: certifi may have moved on)."""
+    @functools.cached_property
+    def _bundle(self) -> Path:
         return public_bundle(self.directory / BUNDLE_FILE, self.certificate)
+
+    def bundle(self) -> Path:
+        """certifi's public CAs plus this CA, written (atomically) once per process that loads the CA:
+        certifi may have moved on since the last one, but not within a process."""
+        return self._bundle
 
     def client_env(self) -> dict[str, str]:
         """The variables that make clients trust this CA (``serve --tls`` prints them with its exports).
